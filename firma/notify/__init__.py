@@ -1,0 +1,1 @@
+"""Notification channels (WhatsApp providers) used to deliver signing links."""
