@@ -46,7 +46,7 @@ Timeout = tuple[float, float]
 META_BASE_URL = "https://graph.facebook.com/v21.0"
 # Meta's default Cloud API throughput is 80 messages/second per business phone number.
 META_DEFAULT_RATE = 80.0
-# Opa! Suite instances are self-hosted by the ISP; stay gentle unless configured otherwise.
+# Opa! Suite publishes no throughput limit for its instances; stay gentle unless configured otherwise.
 OPA_DEFAULT_RATE = 5.0
 ERROR_DETAIL_CHARS = 200
 
