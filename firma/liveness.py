@@ -60,6 +60,7 @@ BLINK_RATIO = 0.6  # a blink frame has EAR below this share of the open EAR
 SAME_POSE_YAW = 0.05  # frames this close in yaw have comparable geometry
 MAX_GEOMETRY_DIFF = 0.035  # median relative difference of the signature between same-pose frames
 MAX_CHROMA_DIFF = 8.0  # skin Cr/Cb difference (0..255) between any two frames
+TILE_MIN_SCORE = 0.65  # small tiles make detectors see faces in texture (0.53 on a coffee cup)
 
 MESSAGES = {
     "ok": "Prova de vida concluída.",
@@ -165,7 +166,8 @@ def _tiled(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
         for shared in (_detect_full, _detect_short):
             with shared.use() as detector:
                 for bx, by, bw, bh, score in _detections(detector, tile):
-                    found.append(((x + bx * side) / w, (y + by * side) / h, bw * side / w, bh * side / h, score))
+                    if score >= TILE_MIN_SCORE:
+                        found.append(((x + bx * side) / w, (y + by * side) / h, bw * side / w, bh * side / h, score))
     kept: list[tuple[float, float, float, float, float]] = []
     for box in sorted(found, key=lambda b: -b[4]):
         if all(_overlap(box, k) < 0.5 for k in kept):

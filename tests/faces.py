@@ -162,13 +162,13 @@ def two_faces_jpeg(size: tuple[int, int] = FRAME_SIZE) -> bytes:
     return to_jpeg(canvas)
 
 
-def id_card_jpeg(face_px: int = 60, size: tuple[int, int] = (1000, 630)) -> bytes:
+def id_card_jpeg(face_px: int = 60, size: tuple[int, int] = (1000, 630), source: str = "grace_hopper") -> bytes:
     """A synthetic ID card: coloured background, text-like bars and a small photo of face_px width."""
     card = Image.new("RGB", size, (205, 225, 210))
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, size[0], size[1] // 8), fill=(40, 110, 70))
     photo_w = round(face_px / 0.6)
-    photo = face_image("grace_hopper", size=(photo_w, round(photo_w * 4 / 3)), face_frac=0.6, centre=(0.5, 0.45))
+    photo = face_image(source, size=(photo_w, round(photo_w * 4 / 3)), face_frac=0.6, centre=(0.5, 0.45))
     left, top = size[0] // 20, size[1] // 5
     card.paste(photo, (left, top))
     x = left + photo_w + size[0] // 20
