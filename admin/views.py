@@ -1,0 +1,2 @@
+"""Routes."""
+from . import bp  # noqa: F401

@@ -1,0 +1,84 @@
+"""Settings: defaults here, then instance/config.py, then FIRMA_* environment variables."""
+import json
+import os
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or unsafe; raised at start-up, never at first use."""
+
+
+DEFAULTS = {
+    "ENV_NAME": "development",  # development | production | testing
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # default: sqlite file in the instance folder
+    "STORAGE_DIR": None,  # default: <instance>/storage
+    "SEAL_P12": None,  # default: <instance>/seal.p12
+    "SEAL_PASSPHRASE": None,  # default: read from <instance>/seal.pass
+    "TSA_URL": None,
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "QUEUE_URL": None,  # None: SQLite huey in the instance folder; redis://... for several workers
+    "QUEUE_IMMEDIATE": False,  # run jobs inline (tests, `flask shell`)
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LINK_LIFETIME_DAYS": 15,
+    "CPF_ATTEMPTS": 5,
+    "MAX_UPLOAD_BYTES": 12 * 1024 * 1024,
+    "MAX_PDF_BYTES": 15 * 1024 * 1024,
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Firma <nao-responda@firma.local>",
+    "MAIL_SUPPRESS_SEND": False,
+    "WHATSAPP_PROVIDER": "console",
+    "LIVENESS_CHALLENGE": None,  # e.g. "turn_left,turn_right" to fix the challenge (tests, demos)
+}
+
+# Keys whose FIRMA_* environment value is parsed as JSON (numbers, booleans).
+_TYPED = {k for k, v in DEFAULTS.items() if isinstance(v, (bool, int))}
+
+
+def load(app, overrides: dict | None) -> None:
+    """Fill app.config from defaults, instance/config.py, FIRMA_* variables and test overrides."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, value in os.environ.items():
+        if key.startswith("FIRMA_"):
+            name = key.removeprefix("FIRMA_")
+            app.config[name] = json.loads(value) if name in _TYPED else value
+    if overrides:
+        app.config.update(overrides)
+    _derive(app)
+
+
+def _derive(app) -> None:
+    cfg, instance = app.config, Path(app.instance_path)
+    if cfg["ENV_NAME"] == "testing":
+        cfg["TESTING"] = True
+    if not cfg["SECRET_KEY"]:
+        if cfg["ENV_NAME"] == "production":
+            raise ConfigError("FIRMA_SECRET_KEY is required in production (run `firma init` or set it).")
+        key_file = instance / "secret_key"
+        cfg["SECRET_KEY"] = key_file.read_text().strip() if key_file.exists() else "dev-only-" + "x" * 32
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'firma.sqlite3'}"
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    cfg["STORAGE_DIR"] = Path(cfg["STORAGE_DIR"] or instance / "storage")
+    cfg["SEAL_P12"] = Path(cfg["SEAL_P12"] or instance / "seal.p12")
+    cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] * 2
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URI"]
+    production = cfg["ENV_NAME"] == "production"
+    cfg["SESSION_COOKIE_SECURE"] = production
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["WTF_CSRF_TIME_LIMIT"] = None
+    if production and cfg["SECRET_KEY"].startswith("dev-only-"):
+        raise ConfigError("FIRMA_SECRET_KEY must be a real secret in production.")
+
+
+def seal_passphrase(app) -> bytes:
+    """The PKCS#12 passphrase: configured, or the one `firma init` wrote beside the key."""
+    if app.config["SEAL_PASSPHRASE"]:
+        return app.config["SEAL_PASSPHRASE"].encode()
+    return (Path(app.instance_path) / "seal.pass").read_bytes().strip()

@@ -1,0 +1,52 @@
+"""Error pages in pt-BR for people and problem+json for the API."""
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+TITLES = {
+    400: "Pedido inválido",
+    403: "Acesso negado",
+    404: "Página não encontrada",
+    405: "Método não permitido",
+    410: "Link indisponível",
+    413: "Arquivo grande demais",
+    429: "Muitas tentativas",
+    500: "Erro interno",
+}
+
+
+def problem(status: int, detail: str, *, title: str | None = None, **extra):
+    """An RFC 9457 problem details response."""
+    body = {"type": "about:blank", "title": title or TITLES.get(status, "Erro"), "status": status, "detail": detail}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            return problem(exc.code or 500, exc.description or TITLES.get(exc.code, ""))
+        title = TITLES.get(exc.code, exc.name)
+        detail = exc.description if getattr(exc, "firma_message", False) else None
+        return render_template("public/error.html", code=exc.code, title=title, detail=detail), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        if wants_json():
+            return problem(500, "Erro interno. Tente novamente em instantes.")
+        return render_template("public/error.html", code=500, title=TITLES[500], detail=None), 500
+
+
+def friendly(exc_class, message: str):
+    """An HTTP exception whose pt-BR description is shown to the person."""
+    exc = exc_class(message)
+    exc.firma_message = True
+    return exc

@@ -1,0 +1,227 @@
+"""Signature requests and everything recorded about them: signers, evidence, events, deliveries."""
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, created_at, utcnow
+
+ENVELOPE_STATUSES = ("pending", "completed", "cancelled", "expired", "declined")
+SIGNER_ROLES = {
+    "client": "Cliente",
+    "client_witness": "Testemunha do cliente",
+    "provider_representative": "Representante do provedor",
+    "provider_witness": "Testemunha do provedor",
+    "validator": "Validador",
+}
+SIGNER_STATUSES = ("pending", "sent", "viewed", "signed", "declined", "expired")
+CHANNELS = {"email": "E-mail", "whatsapp": "WhatsApp", "portal": "Portal do assinante", "automatic": "Automático"}
+
+
+class Envelope(db.Model):
+    """What is signed, by whom, and the hashes of the original and the sealed final PDF."""
+
+    __tablename__ = "envelopes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_code: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # contract | term | service_order | upload
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id"))
+    service_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
+    template_version_id: Mapped[int | None] = mapped_column(ForeignKey("template_versions.id"))
+    variables: Mapped[dict] = mapped_column(JSON, default=dict)
+    original_path: Mapped[str] = mapped_column(String(300))
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    original_pages: Mapped[int] = mapped_column(Integer, default=0)
+    final_path: Mapped[str | None] = mapped_column(String(300))
+    final_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    finalise_state: Mapped[str] = mapped_column(String(10), default="none")  # none | running | done | failed
+    finalise_error: Mapped[str | None] = mapped_column(Text)
+    finalise_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at()
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    integration = relationship("Integration")
+    branch = relationship("Branch")
+    contract = relationship("Contract")
+    term = relationship("Term")
+    service_order = relationship("ServiceOrder")
+    template_version = relationship("TemplateVersion")
+    signers = relationship("Signer", back_populates="envelope", order_by="Signer.order")
+
+
+class Signer(db.Model):
+    """One person who signs an envelope, with their link token (hashed) and requirements."""
+
+    __tablename__ = "signers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(160))
+    cpf: Mapped[str | None] = mapped_column(String(14))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(12))
+    order: Mapped[int] = mapped_column(Integer, default=0)
+    require_document_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    require_selfie: Mapped[bool] = mapped_column(Boolean, default=False)
+    require_geolocation: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_liveness_fallback: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cpf_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    liveness_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    liveness_challenge: Mapped[list | None] = mapped_column(JSON)
+    identity_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    document_sha256_seen: Mapped[str | None] = mapped_column(String(64))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at()
+
+    envelope = relationship("Envelope", back_populates="signers")
+    user = relationship("User")
+    evidence = relationship("Evidence", back_populates="signer", order_by="Evidence.id")
+
+    @property
+    def role_label(self) -> str:
+        return SIGNER_ROLES.get(self.role, self.role)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel, self.channel)
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in ("signed", "declined", "expired")
+
+
+class Evidence(db.Model):
+    """One captured item (photo, selfie frames, signature image, geolocation, device); never updated."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"), index=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    path: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(60))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    signer = relationship("Signer", back_populates="evidence")
+
+
+class Event(db.Model):
+    """Append-only audit log, hash-chained per envelope: hash = sha256(prev_hash + canonical JSON)."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("envelope_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    signer = relationship("Signer")
+
+
+class Delivery(db.Model):
+    """One message or webhook to send, with every attempt's outcome; the dedupe key stops doubles."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    channel: Mapped[str] = mapped_column(String(12))  # email | whatsapp | webhook
+    purpose: Mapped[str] = mapped_column(String(40))  # link, reminder, completed, cancelled, or webhook event type
+    envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"), index=True)
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"))
+    integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id"))
+    target: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | sending | sent | retry | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(120))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    envelope = relationship("Envelope")
+    signer = relationship("Signer")
+
+
+class Batch(db.Model):
+    """A staff batch operation over many contracts, run by the job queue."""
+
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(30))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at()
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    items = relationship("BatchItem", order_by="BatchItem.id")
+
+
+class BatchItem(db.Model):
+    """One contract's outcome in a batch: done, skipped (with reason) or failed (with error)."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (UniqueConstraint("batch_id", "contract_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | skipped | failed
+    message: Mapped[str] = mapped_column(Text, default="")
+    envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"))
+
+    contract = relationship("Contract")
+
+
+class IdempotencyKey(db.Model):
+    """A stored API response for a POST with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("integration_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()

@@ -1,0 +1,129 @@
+"""The ISP's own records: staff users, general parameters, integrations and branches."""
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, created_at
+
+ROLES = ("admin", "operator", "viewer")
+PERMISSIONS = {
+    "send": "Enviar para assinatura",
+    "cancel": "Cancelar assinaturas",
+    "sync": "Consultar e sincronizar situação",
+    "update_contacts": "Atualizar contatos dos signatários",
+    "manage_templates": "Gerenciar modelos e termos",
+    "manage_integrations": "Gerenciar integrações e parâmetros",
+    "manage_users": "Gerenciar usuários",
+    "manage_records": "Gerenciar clientes, contratos e ordens de serviço",
+}
+ROLE_PERMISSIONS = {
+    "admin": set(PERMISSIONS),
+    "operator": {"send", "cancel", "sync", "update_contacts", "manage_records"},
+    "viewer": set(),
+}
+
+
+class User(db.Model):
+    """A staff member of the ISP; may also sign automatically as representative or witness."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    cpf: Mapped[str | None] = mapped_column(String(11))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="operator")
+    extra_permissions: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    api_token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at()
+
+    def can(self, permission: str) -> bool:
+        return self.active and (
+            permission in ROLE_PERMISSIONS.get(self.role, set()) or permission in (self.extra_permissions or [])
+        )
+
+
+class Settings(db.Model):
+    """Parâmetros gerais: a single row of instance-wide defaults."""
+
+    __tablename__ = "settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(120), default="Provedor")
+    digital_signature_default: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @classmethod
+    def get(cls) -> "Settings":
+        row = db.session.get(cls, 1)
+        if row is None:
+            row = cls(id=1)
+            db.session.add(row)
+            db.session.flush()
+        return row
+
+
+class Integration(db.Model):
+    """Integração de assinatura digital: how envelopes are sent, what evidence is required, where to report."""
+
+    __tablename__ = "integrations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    description: Mapped[str] = mapped_column(String(120))
+    integrator: Mapped[str] = mapped_column(String(60), default="Firma")
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_hint: Mapped[str | None] = mapped_column(String(12))
+    send_method: Mapped[str] = mapped_column(String(20), default="contract")  # contract | service_order
+    require_document_photo: Mapped[bool] = mapped_column(Boolean, default=True)
+    require_selfie: Mapped[bool] = mapped_column(Boolean, default=True)
+    geolocation: Mapped[str] = mapped_column(String(10), default="optional")  # required | optional
+    allow_liveness_fallback: Mapped[bool] = mapped_column(Boolean, default=True)
+    representative_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    witness_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    email_subject_client: Mapped[str] = mapped_column(String(200), default="")
+    email_body_client: Mapped[str] = mapped_column(Text, default="")
+    email_subject_witness: Mapped[str] = mapped_column(String(200), default="")
+    email_body_witness: Mapped[str] = mapped_column(Text, default="")
+    whatsapp_template_client: Mapped[str] = mapped_column(String(120), default="")
+    whatsapp_text_client: Mapped[str] = mapped_column(Text, default="")
+    whatsapp_template_witness: Mapped[str] = mapped_column(String(120), default="")
+    whatsapp_text_witness: Mapped[str] = mapped_column(Text, default="")
+    whatsapp_provider: Mapped[str] = mapped_column(String(20), default="console")  # console | meta | opa
+    whatsapp_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(128))
+    allowed_origins: Mapped[str] = mapped_column(Text, default="")
+    link_lifetime_days: Mapped[int] = mapped_column(Integer, default=15)
+    reminder_every_days: Mapped[int] = mapped_column(Integer, default=2)
+    reminder_max: Mapped[int] = mapped_column(Integer, default=3)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created_at()
+
+    representative = relationship("User", foreign_keys=[representative_id])
+    witness = relationship("User", foreign_keys=[witness_id])
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
+
+
+class Branch(db.Model):
+    """Filial: the ISP's legal entity shown on every page footer."""
+
+    __tablename__ = "branches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    cnpj: Mapped[str] = mapped_column(String(14))
+    address: Mapped[str] = mapped_column(String(250), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    state: Mapped[str] = mapped_column(String(2), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    color: Mapped[str] = mapped_column(String(7), default="#0b5cad")
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id"))
+    created_at: Mapped[datetime] = created_at()
+
+    integration = relationship("Integration")

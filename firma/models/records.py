@@ -1,0 +1,178 @@
+"""Customers, contacts, document templates, contracts, terms and service orders."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, created_at, utcnow
+
+TEMPLATE_KINDS = ("contract", "term", "service_order")
+CONTRACT_STATUSES = ("draft", "awaiting_signature", "active", "cancelled")
+TRISTATE = ("default", "yes", "no")
+
+
+class Customer(db.Model):
+    """Cliente: the end client who signs; CPF/CNPJ stored as digits only."""
+
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    cpf_cnpj: Mapped[str] = mapped_column(String(14), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    rg: Mapped[str] = mapped_column(String(20), default="")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    street: Mapped[str] = mapped_column(String(160), default="")
+    number: Mapped[str] = mapped_column(String(20), default="")
+    complement: Mapped[str] = mapped_column(String(80), default="")
+    district: Mapped[str] = mapped_column(String(80), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    state: Mapped[str] = mapped_column(String(2), default="")
+    zip_code: Mapped[str] = mapped_column(String(8), default="")
+    created_at: Mapped[datetime] = created_at()
+
+    @property
+    def is_company(self) -> bool:
+        return len(self.cpf_cnpj) == 14
+
+
+class Contact(db.Model):
+    """Lead/Contato: a person who can witness a client's contract."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    cpf: Mapped[str | None] = mapped_column(String(11))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = created_at()
+
+
+class DocumentTemplate(db.Model):
+    """Modelo de contrato, termo or ordem de serviço; its body lives in immutable versions."""
+
+    __tablename__ = "document_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="contract")
+    name: Mapped[str] = mapped_column(String(160))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created_at()
+
+    versions = relationship("TemplateVersion", back_populates="template", order_by="TemplateVersion.number")
+    term_links = relationship(
+        "TemplateTermLink", foreign_keys="TemplateTermLink.template_id", order_by="TemplateTermLink.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def current(self) -> "TemplateVersion | None":
+        return self.versions[-1] if self.versions else None
+
+
+class TemplateVersion(db.Model):
+    """One saved body of a template; envelopes point at the exact version they were made from."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("document_templates.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at()
+
+    template = relationship("DocumentTemplate", back_populates="versions")
+
+
+class TemplateTermLink(db.Model):
+    """A term linked to a contract template, optionally inserted into the contract automatically."""
+
+    __tablename__ = "template_term_links"
+    __table_args__ = (UniqueConstraint("template_id", "term_template_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("document_templates.id"), index=True)
+    term_template_id: Mapped[int] = mapped_column(ForeignKey("document_templates.id"))
+    insert_automatically: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    term_template = relationship("DocumentTemplate", foreign_keys=[term_template_id])
+
+
+class Contract(db.Model):
+    """Contrato: a customer's service contract, signed digitally when so configured."""
+
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("document_templates.id"))
+    plan: Mapped[str] = mapped_column(String(120), default="")
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    due_day: Mapped[int] = mapped_column(Integer, default=10)
+    loyalty_months: Mapped[int] = mapped_column(Integer, default=12)
+    installation_address: Mapped[str] = mapped_column(String(250), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    use_digital_signature: Mapped[bool] = mapped_column(Boolean, default=True)
+    activate_on_signature: Mapped[bool] = mapped_column(Boolean, default=True)
+    require_selfie: Mapped[str] = mapped_column(String(7), default="default")
+    require_document_photo: Mapped[str] = mapped_column(String(7), default="default")
+    witness_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    customer = relationship("Customer")
+    branch = relationship("Branch")
+    template = relationship("DocumentTemplate")
+    witness = relationship("Contact")
+    terms = relationship("Term", back_populates="contract", order_by="Term.id")
+
+
+class Term(db.Model):
+    """Termo attached to a contract: signed with it, or on its own link when saved unsigned."""
+
+    __tablename__ = "terms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("document_templates.id"))
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = created_at()
+
+    contract = relationship("Contract", back_populates="terms")
+    template = relationship("DocumentTemplate")
+
+
+class Subject(db.Model):
+    """Assunto of a service order; flagged ones send a signing link when an order is opened."""
+
+    __tablename__ = "subjects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    digital_signature: Mapped[bool] = mapped_column(Boolean, default=False)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("document_templates.id"))
+
+    template = relationship("DocumentTemplate")
+
+
+class ServiceOrder(db.Model):
+    """Ordem de serviço (installation, visit, equipment loan...)."""
+
+    __tablename__ = "service_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = created_at()
+
+    customer = relationship("Customer")
+    branch = relationship("Branch")
+    subject = relationship("Subject")
+    contract = relationship("Contract")

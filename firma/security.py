@@ -1,0 +1,25 @@
+"""Response headers: CSP without inline script, framing only for /embed/ and only from allowed origins."""
+from flask import Response, current_app, g, request
+
+BASE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def set_security_headers(response: Response) -> Response:
+    origins = g.get("frame_origins")  # set by the /embed/ view after it loaded the signer's integration
+    if origins is not None:
+        ancestors = " ".join(origins) if origins else "'none'"
+        response.headers["Content-Security-Policy"] = f"{BASE_CSP}; frame-ancestors {ancestors}"
+    else:
+        response.headers["Content-Security-Policy"] = f"{BASE_CSP}; frame-ancestors 'none'"
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Permissions-Policy"] = "camera=(self), geolocation=(self), microphone=()"
+    if current_app.config["ENV_NAME"] == "production":
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.path.startswith(("/s/", "/embed/")):
+        response.headers["Cache-Control"] = "no-store"
+    return response

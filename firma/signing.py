@@ -1,0 +1,272 @@
+"""The signer's journey as plain state changes: identity, reading, signature, consent, decline.
+
+Each function records its evidence and an audit event; views only parse requests and call these.
+"""
+import base64
+import io
+
+from flask import current_app
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from . import audit, evidence, finalise, links, outbox
+from .audit import RequestInfo
+from .extensions import db
+from .models import Signer, User, utcnow
+from .validators import digits, is_valid_cnpj, is_valid_cpf
+
+MAX_SIGNATURE_BYTES = 600_000
+GEO_STATUSES = ("granted", "denied", "unavailable", "timeout", "not_shared")
+
+
+class StepError(ValueError):
+    """Input the signer can correct; the message is pt-BR and shown beside the field."""
+
+
+class Locked(StepError):
+    """Too many wrong CPF attempts: the link is locked."""
+
+
+# --- where the signer is ----------------------------------------------------------------------------
+
+def steps_for(signer: Signer) -> list[str]:
+    steps = ["welcome", "read"]
+    if signer.require_document_photo:
+        steps.append("document")
+    if signer.require_selfie:
+        steps.append("selfie")
+    if signer.role != "validator":
+        steps.append("signature")
+    return steps + ["confirm"]
+
+
+def is_step_done(signer: Signer, step: str) -> bool:
+    if step == "welcome":
+        return signer.identity_confirmed_at is not None
+    if step == "read":
+        return signer.read_at is not None
+    if step == "document":
+        front = evidence.latest(signer, "document_front")
+        return bool(front and front.data.get("face_found")) and evidence.latest(signer, "document_back") is not None
+    if step == "selfie":
+        result = evidence.latest(signer, "liveness")
+        return bool(result and (result.data.get("passed") or result.data.get("accepted_fallback")))
+    if step == "signature":
+        return evidence.latest(signer, "signature") is not None
+    if step == "confirm":
+        return signer.status == "signed"
+    raise ValueError(step)
+
+
+def current_step(signer: Signer) -> str:
+    """The first unfinished step, so that reopening the link resumes where the signer stopped."""
+    if signer.status in ("signed", "declined", "expired") or signer.envelope.status != "pending":
+        return "done"
+    for step in steps_for(signer):
+        if not is_step_done(signer, step):
+            return step
+    return "confirm"
+
+
+def may_open(signer: Signer, step: str) -> bool:
+    """A step is reachable when every step before it is done (going back to redo one is allowed)."""
+    if signer.is_done or step not in steps_for(signer):
+        return False
+    steps = steps_for(signer)
+    return all(is_step_done(signer, s) for s in steps[: steps.index(step)])
+
+
+# --- the steps ---------------------------------------------------------------------------------------
+
+def open_link(signer: Signer, info: RequestInfo) -> None:
+    if signer.viewed_at is None:
+        signer.viewed_at = utcnow()
+        if signer.status in ("pending", "sent"):
+            signer.status = "viewed"
+        audit.record(signer.envelope, "signer.viewed", signer=signer, info=info)
+
+
+def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
+    """Check the typed CPF/CNPJ against the record; a signer with none on record declares theirs."""
+    limit = current_app.config["CPF_ATTEMPTS"]
+    if signer.cpf_attempts >= limit:
+        raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
+    value = digits(typed)
+    declared = not signer.cpf
+    if signer.cpf:
+        if value != signer.cpf:
+            signer.cpf_attempts += 1
+            audit.record(signer.envelope, "signer.identity_failed", signer=signer, info=info,
+                         attempt=signer.cpf_attempts)
+            left = limit - signer.cpf_attempts
+            if left <= 0:
+                raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
+            raise StepError(f"O número não confere com o cadastro. Restam {left} tentativa(s).")
+    elif not (is_valid_cpf(value) or is_valid_cnpj(value)):
+        raise StepError("Informe um CPF válido (11 dígitos).")
+    else:
+        signer.cpf = value
+    signer.identity_confirmed_at = utcnow()
+    audit.record(signer.envelope, "signer.identity_confirmed", signer=signer, info=info, declared=declared)
+
+
+def mark_read(signer: Signer, *, seconds_per_page: dict, last_page_reached: bool, info: RequestInfo) -> None:
+    pages = signer.envelope.original_pages
+    clean = {}
+    for key, value in (seconds_per_page or {}).items():
+        if str(key).isdigit() and 1 <= int(key) <= pages:
+            clean[str(int(key))] = round(min(max(float(value), 0.0), 86_400.0), 1)
+    evidence.store(signer, "reading", info=info, data={
+        "pages": pages, "seconds_per_page": clean, "last_page_reached": bool(last_page_reached),
+        "total_seconds": round(sum(clean.values()), 1),
+    })
+    signer.read_at = utcnow()
+    audit.record(signer.envelope, "signer.read", signer=signer, info=info, last_page_reached=bool(last_page_reached))
+
+
+def save_drawn_signature(signer: Signer, data_url: str, info: RequestInfo) -> None:
+    """Keep the signature_pad PNG after checking it is a real, non-empty image of sane size."""
+    prefix = "data:image/png;base64,"
+    if not data_url or not data_url.startswith(prefix):
+        raise StepError("Desenhe sua assinatura no quadro antes de continuar.")
+    if len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + len(prefix) + 4:
+        raise StepError("A imagem da assinatura é grande demais.")
+    try:
+        raw = base64.b64decode(data_url[len(prefix):], validate=True)
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.format != "PNG" or img.width > 4000 or img.height > 2000:
+                raise StepError("Imagem de assinatura inválida.")
+            img.load()
+            rgba = img.convert("RGBA")
+    except (ValueError, UnidentifiedImageError, OSError):
+        raise StepError("Imagem de assinatura inválida.") from None
+    inked = sum(1 for a in rgba.getchannel("A").getdata() if a > 0) if rgba.getextrema()[3][1] else 0
+    if inked < 50:
+        raise StepError("A assinatura está em branco. Desenhe com o dedo no quadro.")
+    png = _png(rgba.crop(rgba.getbbox()))
+    evidence.store(signer, "signature", info=info, content=png, content_type="image/png",
+                   data={"method": "drawn", "width": rgba.width, "height": rgba.height})
+    audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="drawn")
+
+
+def save_typed_signature(signer: Signer, typed_name: str, info: RequestInfo) -> None:
+    """No-JavaScript fallback: the signer types their full name and we render it as the signature image."""
+    name = " ".join((typed_name or "").split())
+    if len(name) < 3 or len(name) > 120:
+        raise StepError("Digite seu nome completo para assinar.")
+    img = Image.new("RGBA", (900, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    font = _signature_font(64)
+    draw.text((20, 60), name, fill=(20, 30, 90, 255), font=font)
+    png = _png(img.crop(img.getbbox()))
+    evidence.store(signer, "signature", info=info, content=png, content_type="image/png",
+                   data={"method": "typed", "typed_name": name})
+    audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="typed")
+
+
+def record_geolocation(signer: Signer, *, status: str, latitude=None, longitude=None, accuracy=None,
+                       info: RequestInfo) -> None:
+    """Store the browser's answer: granted with coordinates, or denied / unavailable / timeout."""
+    if status not in GEO_STATUSES:
+        raise StepError("Resposta de localização inválida.")
+    data: dict = {"status": status}
+    if status == "granted":
+        try:
+            lat, lon, acc = float(latitude), float(longitude), float(accuracy or 0)
+        except (TypeError, ValueError):
+            raise StepError("Localização inválida.") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= acc < 1e7):
+            raise StepError("Localização inválida.")
+        data.update(latitude=round(lat, 6), longitude=round(lon, 6), accuracy_m=round(acc, 1))
+    evidence.store(signer, "geolocation", info=info, data=data)
+    audit.record(signer.envelope, "signer.geolocation", signer=signer, info=info, **data)
+
+
+def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: RequestInfo) -> None:
+    """The signer's final act: explicit consent, the hash they saw, and every required piece present."""
+    if signer.is_done:
+        raise StepError("Esta assinatura já foi concluída.")
+    missing = [s for s in steps_for(signer)[:-1] if not is_step_done(signer, s)]
+    if missing:
+        raise StepError("Ainda faltam etapas antes de confirmar.")
+    if not consent:
+        raise StepError("Para assinar, marque que concorda com a assinatura eletrônica e o uso dos seus dados.")
+    if document_sha256 != signer.envelope.original_sha256:
+        raise StepError("O documento mudou desde que você o abriu. Recarregue a página e leia novamente.")
+    geo = evidence.latest(signer, "geolocation")
+    if signer.require_geolocation and not (geo and geo.data.get("status") == "granted"):
+        raise StepError("Este documento exige sua localização. Toque em “Compartilhar minha localização”.")
+    if geo is None:
+        record_geolocation(signer, status="not_shared", info=info)
+    evidence.store(signer, "device", info=info, data=evidence.device(info))
+    evidence.store(signer, "consent", info=info, data={
+        "electronic_signature": True, "biometric_data": signer.require_selfie or signer.require_document_photo,
+        "text": CONSENT_TEXT,
+    })
+    _mark_signed(signer, info=info, document_sha256=document_sha256, automatic=False)
+
+
+CONSENT_TEXT = (
+    "Concordo em assinar eletronicamente este documento e autorizo o tratamento dos meus dados pessoais, "
+    "inclusive biométricos (fotos do documento e selfie), para comprovar minha identidade nesta assinatura "
+    "(Lei 14.063/2020 e LGPD, Lei 13.709/2018)."
+)
+
+
+def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
+    reason = " ".join((reason or "").split())
+    if signer.is_done:
+        raise StepError("Esta assinatura já foi concluída.")
+    if len(reason) < 3:
+        raise StepError("Conte em poucas palavras por que você recusa.")
+    now = utcnow()
+    signer.status, signer.declined_at, signer.decline_reason = "declined", now, reason[:1000]
+    envelope = signer.envelope
+    envelope.status = "declined"
+    for other in envelope.signers:
+        links.revoke(other)
+    if envelope.contract is not None and envelope.kind == "contract" and envelope.contract.status == "awaiting_signature":
+        envelope.contract.status = "draft"
+    audit.record(envelope, "signer.declined", signer=signer, info=info, reason=reason[:1000])
+
+
+# --- automatic signatures of the provider's people ------------------------------------------------------
+
+def can_sign_automatically(user: User) -> bool:
+    return bool(user.active and user.api_token_hash and user.signature_png)
+
+
+def sign_automatically(signer: Signer) -> None:
+    """Apply a staff user's stored signature (they granted it with their personal API token)."""
+    user = signer.user
+    info = RequestInfo(ip=None, user_agent="Firma (assinatura automática)")
+    evidence.store(signer, "signature", info=info, content=user.signature_png, content_type="image/png",
+                   data={"method": "stored", "user_id": user.id, "user_email": user.email})
+    signer.identity_confirmed_at = signer.read_at = utcnow()
+    _mark_signed(signer, info=info, document_sha256=signer.envelope.original_sha256, automatic=True)
+
+
+def _mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool) -> None:
+    signer.status, signer.signed_at, signer.document_sha256_seen = "signed", utcnow(), document_sha256
+    audit.record(signer.envelope, "signer.signed", signer=signer, info=info, document_sha256=document_sha256,
+                 automatic=automatic)
+    envelope_id = signer.envelope_id
+    if all(s.status == "signed" for s in signer.envelope.signers):
+        outbox.after_commit(lambda: finalise.request(envelope_id))
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+def _png(img: Image.Image) -> bytes:
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _signature_font(size: int):
+    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf",
+                 "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf"):
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)

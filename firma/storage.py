@@ -1,0 +1,50 @@
+"""Write-once file storage outside static/, addressed by relative paths stored in the database."""
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+
+class StorageError(RuntimeError):
+    pass
+
+
+def root() -> Path:
+    return Path(current_app.config["STORAGE_DIR"])
+
+
+def _resolve(relpath: str) -> Path:
+    base = root().resolve()
+    path = (base / relpath).resolve()
+    if base not in path.parents:
+        raise StorageError(f"path escapes storage: {relpath}")
+    return path
+
+
+def write_once(relpath: str, data: bytes) -> str:
+    """Store bytes under a new name; an existing file is never overwritten (evidence is immutable)."""
+    path = _resolve(relpath)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
+    tmp.write_bytes(data)
+    try:
+        path.hardlink_to(tmp)  # atomic, and fails if the name is taken
+    except FileExistsError:
+        tmp.unlink()
+        if path.read_bytes() != data:
+            raise StorageError(f"refusing to overwrite {relpath}") from None
+        return relpath
+    tmp.unlink()
+    return relpath
+
+
+def read(relpath: str) -> bytes:
+    return _resolve(relpath).read_bytes()
+
+
+def path_of(relpath: str) -> Path:
+    return _resolve(relpath)
+
+
+def exists(relpath: str) -> bool:
+    return _resolve(relpath).exists()

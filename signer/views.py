@@ -1,0 +1,247 @@
+"""The signing flow's routes: load the signer by link token (404/410), call one service, render a step.
+
+`/s/<token>/...` and `/embed/<token>/...` share every route; `mode` says whether we are in the portal's iframe.
+"""
+import hashlib
+import hmac
+import json
+
+from flask import abort, current_app, g, make_response, redirect, render_template, request, send_file, url_for
+
+from firma import evidence, links, previews, signing, storage
+from firma.audit import RequestInfo
+from firma.errors import friendly
+from firma.extensions import csrf, limiter
+from firma.models import SIGNER_ROLES
+from firma.outbox import commit
+from werkzeug.exceptions import Gone, NotFound
+
+from . import bp
+
+MODES = "<any(s, embed):mode>/<token>"
+STEP_TITLES = {
+    "welcome": "Identificação", "read": "Leitura do documento", "document": "Foto do documento",
+    "selfie": "Selfie", "signature": "Assinatura", "confirm": "Confirmação", "done": "Concluído",
+}
+
+csrf.exempt(bp)  # the link token is the credential; our own form token is bound to it (works with no cookies)
+
+
+# --- loading and guards ------------------------------------------------------------------------------
+
+def load_signer(token: str, mode: str, *, allow_done: bool = True):
+    signer = links.find_signer(token)
+    if signer is None:
+        raise friendly(NotFound, "Este link não é válido ou foi substituído por um mais recente. "
+                                 "Use o último link que você recebeu ou peça um novo ao provedor.")
+    envelope = signer.envelope
+    if mode == "embed":
+        g.frame_origins = envelope.integration.origins
+    if envelope.status == "cancelled":
+        raise friendly(Gone, "Esta assinatura foi cancelada pelo provedor.")
+    if links.is_expired(signer) and envelope.status != "completed":
+        raise friendly(Gone, "Este link expirou. Peça um novo link ao provedor.")
+    if signer.is_done and not allow_done:
+        abort(redirect(url_for("signer.step", mode=mode, token=token, step="done")))
+    return signer
+
+
+def info() -> RequestInfo:
+    return RequestInfo(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:1000])
+
+
+def form_token(token: str) -> str:
+    """CSRF token bound to the link token, not to a cookie, so the flow works in a cookie-less iframe."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"signer-form:" + links.hash_token(token).encode(), hashlib.sha256).hexdigest()
+
+
+def check_form_token(token: str) -> None:
+    sent = request.form.get("form_token", "")
+    if not hmac.compare_digest(sent, form_token(token)):
+        abort(400, "Formulário expirado. Recarregue a página.")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+
+def render_step(signer, token: str, mode: str, step: str, *, error: str | None = None, status: int = 200, **ctx):
+    steps = signing.steps_for(signer)
+    branch = signer.envelope.branch
+    context = dict(
+        signer=signer, envelope=signer.envelope, token=token, mode=mode, step=step, steps=steps,
+        step_number=steps.index(step) + 1 if step in steps else len(steps), step_title=STEP_TITLES[step],
+        error=error, form_token=form_token(token), branch=branch, roles=SIGNER_ROLES,
+        consent_text=signing.CONSENT_TEXT, **ctx,
+    )
+    if step == "read":
+        context["pages"] = range(1, signer.envelope.original_pages + 1)
+    partial = render_template(f"signer/_{step}.html", **context)
+    if is_htmx():
+        response = make_response(partial, status)
+        response.headers["HX-Push-Url"] = url_for("signer.step", mode=mode, token=token, step=step)
+    else:
+        response = make_response(render_template("signer/page.html", partial=partial, **context), status)
+    return response
+
+
+def go_to_next(signer, token: str, mode: str):
+    step = signing.current_step(signer)
+    if is_htmx():
+        return render_step(signer, token, mode, step)
+    return redirect(url_for("signer.step", mode=mode, token=token, step=step), 303)
+
+
+# --- routes ------------------------------------------------------------------------------------------
+
+@bp.get(f"/{MODES}")
+@limiter.limit("120/minute")
+def start(mode: str, token: str):
+    signer = load_signer(token, mode)
+    signing.open_link(signer, info())
+    commit()
+    return render_step(signer, token, mode, signing.current_step(signer))
+
+
+@bp.get(f"/{MODES}/<any(welcome, read, document, selfie, signature, confirm, done):step>")
+@limiter.limit("120/minute")
+def step(mode: str, token: str, step: str):
+    signer = load_signer(token, mode, allow_done=step == "done")
+    if step != "done" and not signing.may_open(signer, step):
+        return redirect(url_for("signer.step", mode=mode, token=token, step=signing.current_step(signer)))
+    if step == "done" and not signer.is_done and signer.envelope.status == "pending":
+        return redirect(url_for("signer.start", mode=mode, token=token))
+    return render_step(signer, token, mode, step)
+
+
+@bp.post(f"/{MODES}/welcome")
+@limiter.limit("20/minute")
+def welcome(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    check_form_token(token)
+    try:
+        signing.confirm_identity(signer, request.form.get("cpf", ""), info())
+    except signing.StepError as exc:
+        commit()  # failed attempts are counted and logged
+        return render_step(signer, token, mode, "welcome", error=str(exc), status=422,
+                           locked=isinstance(exc, signing.Locked))
+    commit()
+    return go_to_next(signer, token, mode)
+
+
+@bp.post(f"/{MODES}/read")
+def read(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    check_form_token(token)
+    if not signing.may_open(signer, "read"):
+        abort(409)
+    if request.form.get("have_read") != "yes":
+        return render_step(signer, token, mode, "read", error="Marque que você leu o documento.", status=422)
+    try:
+        seconds = json.loads(request.form.get("reading", "") or "{}")
+        seconds = seconds if isinstance(seconds, dict) else {}
+    except ValueError:
+        seconds = {}
+    signing.mark_read(signer, seconds_per_page=seconds, info=info(),
+                      last_page_reached=request.form.get("last_page_reached") == "yes")
+    commit()
+    return go_to_next(signer, token, mode)
+
+
+@bp.post(f"/{MODES}/signature")
+def signature(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    check_form_token(token)
+    if not signing.may_open(signer, "signature"):
+        abort(409)
+    try:
+        if request.form.get("signature"):
+            signing.save_drawn_signature(signer, request.form["signature"], info())
+        else:
+            signing.save_typed_signature(signer, request.form.get("typed_name", ""), info())
+    except signing.StepError as exc:
+        return render_step(signer, token, mode, "signature", error=str(exc), status=422)
+    commit()
+    return go_to_next(signer, token, mode)
+
+
+@bp.post(f"/{MODES}/geolocation")
+@limiter.limit("30/minute")
+def geolocation(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    check_form_token(token)
+    try:
+        signing.record_geolocation(signer, status=request.form.get("status", ""), info=info(),
+                                   latitude=request.form.get("latitude"), longitude=request.form.get("longitude"),
+                                   accuracy=request.form.get("accuracy"))
+    except signing.StepError as exc:
+        return render_template("signer/_geo_status.html", error=str(exc)), 422
+    commit()
+    return render_template("signer/_geo_status.html", geo=evidence.latest(signer, "geolocation"))
+
+
+@bp.post(f"/{MODES}/confirm")
+def confirm(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    check_form_token(token)
+    try:
+        signing.confirm(signer, consent=request.form.get("consent") == "yes",
+                        document_sha256=request.form.get("document_sha256", ""), info=info())
+    except signing.StepError as exc:
+        return render_step(signer, token, mode, "confirm", error=str(exc), status=422)
+    commit()
+    return go_to_next(signer, token, mode)
+
+
+@bp.route(f"/{MODES}/decline", methods=["GET", "POST"])
+def decline(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    if request.method == "GET":
+        return render_decline(signer, token, mode)
+    check_form_token(token)
+    try:
+        signing.decline(signer, request.form.get("reason", ""), info())
+    except signing.StepError as exc:
+        return render_decline(signer, token, mode, error=str(exc), status=422)
+    commit()
+    return go_to_next(signer, token, mode)
+
+
+def render_decline(signer, token, mode, *, error=None, status=200):
+    html = render_template("signer/decline.html", signer=signer, envelope=signer.envelope, token=token, mode=mode,
+                           form_token=form_token(token), branch=signer.envelope.branch, error=error,
+                           step="decline", step_title="Recusar assinatura")
+    return html, status
+
+
+@bp.get(f"/{MODES}/pages/<int:number>.jpg")
+def page_image(mode: str, token: str, number: int):
+    signer = load_signer(token, mode)
+    envelope = signer.envelope
+    if not 1 <= number <= envelope.original_pages:
+        abort(404)
+    cache = current_app.config["STORAGE_DIR"] / "cache" / "pages"
+    images = previews.page_images(storage.path_of(envelope.original_path), cache)
+    response = send_file(images[number - 1], mimetype="image/jpeg", max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get(f"/{MODES}/documento.pdf")
+def original(mode: str, token: str):
+    signer = load_signer(token, mode)
+    return send_file(storage.path_of(signer.envelope.original_path), mimetype="application/pdf",
+                     download_name=f"{signer.envelope.public_code}-original.pdf")
+
+
+@bp.get(f"/{MODES}/assinado.pdf")
+def final(mode: str, token: str):
+    signer = load_signer(token, mode)
+    envelope = signer.envelope
+    if envelope.status != "completed" or not envelope.final_path:
+        raise friendly(NotFound, "O documento final fica disponível quando todos tiverem assinado.")
+    return send_file(storage.path_of(envelope.final_path), mimetype="application/pdf",
+                     download_name=f"{envelope.public_code}-assinado.pdf")

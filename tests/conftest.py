@@ -1,0 +1,174 @@
+"""Shared fixtures: an app on a throw-away instance, a clean database per test, factories, a staff client."""
+import os
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
+
+from firma import create_app, seal
+from firma.extensions import db as _db
+from firma.models import (
+    Branch, Contact, Contract, Customer, DocumentTemplate, Integration, ServiceOrder, Subject, TemplateTermLink,
+    TemplateVersion, User,
+)
+from firma.tokens import hash_token
+
+# FIRMA_TEST_DATABASE_URL=postgresql://... runs the whole suite on PostgreSQL (make test does it a second time).
+DATABASE_URL = os.environ.get("FIRMA_TEST_DATABASE_URL")
+PASSWORD = "senha-de-teste-123"
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("instance")
+    seal.generate_instance_certificate(path / "seal.p12", b"test-passphrase")
+    return path
+
+
+@pytest.fixture(scope="session")
+def app(instance_dir):
+    app = create_app({
+        "ENV_NAME": "testing",
+        "SECRET_KEY": "test-secret-" + secrets.token_hex(8),
+        "DATABASE_URL": DATABASE_URL or f"sqlite:///{instance_dir / 'test.sqlite3'}",
+        "SEAL_PASSPHRASE": "test-passphrase",
+        "PUBLIC_URL": "http://firma.test",
+        "QUEUE_IMMEDIATE": True,
+        "MAIL_SUPPRESS_SEND": True,
+        "RATELIMIT_ENABLED": False,
+    }, instance_path=str(instance_dir))
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    return app
+
+
+@pytest.fixture()
+def db(app):
+    """The database, emptied after each test (real commits happen, so concurrency tests are honest)."""
+    ctx = app.app_context()
+    ctx.push()
+    yield _db
+    _db.session.remove()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+    ctx.pop()
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+# --- factories ---------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def make_user(db):
+    def make(email="staff@isp.test", role="admin", *, signature=False, token=False, **kw) -> User:
+        user = User(name=kw.pop("name", "Staff"), email=email, role=role,
+                    password_hash=generate_password_hash(PASSWORD), **kw)
+        if signature:
+            from tests.images import signature_png
+            user.signature_png = signature_png()
+        if token:
+            user.api_token_hash = hash_token(secrets.token_urlsafe(32))
+        _db.session.add(user)
+        _db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture()
+def integration(db):
+    row = Integration(description="Integração de teste", require_document_photo=False, require_selfie=False,
+                      allowed_origins="http://portal.test:8080")
+    _db.session.add(row)
+    _db.session.commit()
+    return row
+
+
+@pytest.fixture()
+def branch(db, integration):
+    row = Branch(name="Fibra Teste Telecom", cnpj="11222333000181", city="Campinas", state="SP",
+                 integration=integration)
+    _db.session.add(row)
+    _db.session.commit()
+    return row
+
+
+@pytest.fixture()
+def make_customer(db):
+    counter = iter(range(1, 10_000))
+
+    def make(cpf="52998224725", **kw) -> Customer:
+        n = next(counter)
+        row = Customer(name=kw.pop("name", f"Cliente {n}"), cpf_cnpj=cpf, email=kw.pop("email", f"c{n}@example.com"),
+                       phone=kw.pop("phone", "+5519987654321"), street="Rua A", number=str(n), city="Campinas",
+                       state="SP", **kw)
+        _db.session.add(row)
+        _db.session.commit()
+        return row
+    return make
+
+
+@pytest.fixture()
+def make_template(db):
+    def make(body="<h1>Contrato</h1><p>{{ cliente.nome }} — {{ contrato.plano }}</p>", *, kind="contract",
+             name="Modelo", terms=()) -> DocumentTemplate:
+        template = DocumentTemplate(name=name, kind=kind)
+        template.versions.append(TemplateVersion(number=1, body=body))
+        for position, (term, auto) in enumerate(terms):
+            template.term_links.append(TemplateTermLink(term_template=term, insert_automatically=auto,
+                                                        position=position))
+        _db.session.add(template)
+        _db.session.commit()
+        return template
+    return make
+
+
+@pytest.fixture()
+def make_contract(db, branch, make_customer, make_template):
+    counter = iter(range(1, 100_000))
+
+    def make(customer=None, template=None, *, witness=False, **kw) -> Contract:
+        n = next(counter)
+        contract = Contract(number=kw.pop("number", f"CT-{n:05d}"), customer=customer or make_customer(),
+                            branch=kw.pop("branch", branch), template=template or make_template(),
+                            plan=kw.pop("plan", "Fibra 300"), price=kw.pop("price", Decimal("89.90")), **kw)
+        if witness:
+            contract.witness = Contact(name="Testemunha Um", cpf="15350946056", email="testemunha@example.com")
+        _db.session.add(contract)
+        _db.session.commit()
+        return contract
+    return make
+
+
+@pytest.fixture()
+def make_service_order(db, branch, make_customer, make_template):
+    def make(customer=None, *, flagged=True) -> ServiceOrder:
+        template = make_template("<h1>OS {{ os.numero }}</h1><p>{{ os.assunto }} — {{ cliente.nome }}</p>",
+                                 kind="service_order", name="Modelo de OS")
+        subject = Subject(name="Instalação", digital_signature=flagged, template=template)
+        order = ServiceOrder(number=f"OS-{secrets.randbelow(10**6):06d}", customer=customer or make_customer(),
+                             branch=branch, subject=subject, description="Instalação de fibra")
+        _db.session.add(order)
+        _db.session.commit()
+        return order
+    return make
+
+
+@pytest.fixture()
+def staff(app, db, make_user):
+    """A logged-in admin test client (the admin's login form is the real one)."""
+    user = make_user()
+    client = app.test_client()
+    client.user = user
+    return client
