@@ -4,8 +4,11 @@ import itertools
 import json
 import random
 from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from firma import liveness
 from firma.liveness import CHALLENGES, check_burst, detect_document_face, measure_frame, new_challenge
@@ -162,3 +165,34 @@ def test_one_far_frame_is_tolerated() -> None:
 def test_invalid_challenge_is_a_programming_error(challenge: list[str]) -> None:
     with pytest.raises(ValueError):
         check_burst([pose()] * 6, challenge)
+
+
+def read_y4m(path: Path) -> list[bytes]:
+    """Decode a 4:2:0 limited-range .y4m back into JPEG frames, as Chromium's fake camera would show."""
+    header, _, body = path.read_bytes().partition(b"\n")
+    fields = dict((f[:1], f[1:]) for f in header.split()[1:])
+    w, h = int(fields[b"W"]), int(fields[b"H"])
+    size = w * h * 3 // 2
+    chunks = body.split(b"FRAME\n")[1:]
+    assert all(len(c) == size for c in chunks)
+    frames = []
+    for chunk in chunks:
+        planes = np.frombuffer(chunk, dtype=np.uint8).astype(np.float32)
+        y = (planes[: w * h].reshape(h, w) - 16) * 255 / 219
+        cb, cr = ((p.reshape(h // 2, w // 2) - 16) * 255 / 224 - 128 for p in np.split(planes[w * h :], 2))
+        cb, cr = (c.repeat(2, axis=0).repeat(2, axis=1) for c in (cb, cr))
+        rgb = np.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], axis=-1)
+        frames.append(faces.to_jpeg(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))))
+    return frames
+
+
+def test_fake_camera_videos(tmp_path: Path) -> None:
+    loop = read_y4m(faces.challenge_loop_y4m(tmp_path / "loop.y4m"))
+    assert len(loop) == 22  # 1.47 s at 15 fps: two loops fit in a 3 s burst
+    assert (tmp_path / "loop.y4m").read_bytes().startswith(b"YUV4MPEG2 W640 H480 F15:1 Ip A1:1 C420jpeg\n")
+    frames = [loop[int(4 + k * 45 / 8) % len(loop)] for k in range(8)]
+    assert check_burst(frames, ["blink", "turn_right"]).passed
+    still = read_y4m(faces.static_face_y4m(tmp_path / "still.y4m"))
+    assert check_burst(still[:8], ["turn_left", "blink"]).code == "challenge_not_met"
+    empty = read_y4m(faces.no_face_y4m(tmp_path / "empty.y4m"))
+    assert check_burst(empty[:8], ["turn_left", "blink"]).code == "no_face"
