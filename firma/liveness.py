@@ -113,7 +113,7 @@ def _decode(data: bytes) -> np.ndarray:
             if max(img.size) > MAX_FRAME_SIDE or img.format not in {"JPEG", "PNG", "WEBP"}:
                 raise BadFrame("unexpected frame")
             return np.asarray(img.convert("RGB"))
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadFrame(str(exc)) from exc
 
 
