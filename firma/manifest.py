@@ -42,35 +42,32 @@ SIGNER_STATUS_LABELS = {
     "pending": "Pendente", "sent": "Enviado", "viewed": "Visualizado", "signed": "Assinado", "declined": "Recusado",
     "expired": "Expirado",
 }
-EVENT_LABELS = {
+EVENT_LABELS = {  # types written through firma.audit.record; an unknown type shows its code
     "envelope.created": "Envelope criado",
     "envelope.cancelled": "Envelope cancelado",
     "envelope.expired": "Envelope expirado",
-    "envelope.completed": "Todas as assinaturas concluídas",
-    "envelope.finalised": "Documento final gerado e selado",
+    "envelope.finalise_failed": "Falha ao gerar o documento final",
+    "envelope.completed": "Documento final gerado e selado",
+    "contract.activated": "Contrato ativado",
     "signer.added": "Signatário incluído",
     "signer.contact_updated": "Contato do signatário corrigido",
-    "signer.link_sent": "Link de assinatura enviado",
-    "signer.reminder_sent": "Lembrete enviado",
     "signer.viewed": "Link aberto pelo signatário",
     "signer.identity_confirmed": "Identidade confirmada (CPF)",
     "signer.identity_failed": "CPF informado não confere",
     "signer.read": "Leitura do documento concluída",
-    "signer.document_photo": "Foto do documento enviada",
-    "signer.liveness": "Prova de vida registrada",
-    "signer.face_match": "Comparação facial registrada",
-    "signer.signature": "Assinatura desenhada",
+    "signer.signature_captured": "Assinatura registrada",
     "signer.geolocation": "Localização registrada",
     "signer.signed": "Documento assinado",
-    "signer.signed_automatically": "Assinado automaticamente",
     "signer.declined": "Assinatura recusada",
 }
 CHALLENGE_LABELS = {
     "turn_left": "virar o rosto para a esquerda", "turn_right": "virar o rosto para a direita", "blink": "piscar",
 }
-GEO_STATUS_LABELS = {
-    "denied": "negada", "unavailable": "indisponível", "not_requested": "não solicitada", "timeout": "indisponível",
+GEO_STATUS_LABELS = {  # firma.signing.GEO_STATUSES
+    "denied": "negada", "unavailable": "indisponível", "timeout": "indisponível (tempo esgotado)",
+    "not_shared": "não compartilhada pelo signatário",
 }
+SIGNATURE_METHODS = {"drawn": "desenhada", "typed": "nome digitado", "stored": "armazenada"}
 LIVENESS_ACTIVE = "prova de vida ativa por desafio"
 LIVENESS_FALLBACK = "não verificada (sem câmera)"
 AUTOMATIC_NOTE = "assinado automaticamente com assinatura armazenada do usuário"
@@ -109,10 +106,10 @@ class FaceMatch:
 
 @dataclass(frozen=True)
 class Reading:
-    """Reading evidence: seconds spent on each page (page 1 first) and the last page reached."""
+    """Reading evidence: seconds spent on each page (page 1 first) and whether the last page was reached."""
 
     seconds_per_page: list[float]
-    last_page_reached: int | None
+    last_page_reached: bool
 
 
 @dataclass
@@ -141,6 +138,7 @@ class SignerEntry:
     decline_reason: str | None = None
     document_sha256_seen: str | None = None
     automatic: bool = False
+    signature_method: str | None = None
     require_document_photo: bool = False
     require_selfie: bool = False
     reading: Reading | None = None
@@ -272,7 +270,8 @@ def _signer_entry(signer: Signer) -> SignerEntry:
     ev = _current_evidence(signer)
     device = ev.get("device")
     signature = ev.get("signature")
-    automatic = signer.channel == "automatic" or bool(signature and signature.data.get("automatic"))
+    method = signature.data.get("method") if signature else None
+    automatic = signer.channel == "automatic" or method == "stored"
     source = device or signature
     ip = (device.data.get("ip") if device else None) or (source.ip if source else None)
     user_agent = (device.data.get("user_agent") if device else None) or (source.user_agent if source else None)
@@ -285,6 +284,7 @@ def _signer_entry(signer: Signer) -> SignerEntry:
         viewed_at=signer.viewed_at, identity_confirmed_at=signer.identity_confirmed_at, read_at=signer.read_at,
         signed_at=signer.signed_at, declined_at=signer.declined_at, decline_reason=signer.decline_reason,
         document_sha256_seen=signer.document_sha256_seen, automatic=automatic,
+        signature_method=SIGNATURE_METHODS.get(method, method) if method else None,
         require_document_photo=signer.require_document_photo, require_selfie=signer.require_selfie,
         reading=_reading(ev.get("reading")), liveness=_liveness(ev.get("liveness")),
         face_match=_face_match(ev.get("face_match")),
@@ -311,21 +311,20 @@ def _geolocation(row: Evidence | None, automatic: bool) -> Geolocation:
     if row is None:
         return Geolocation("não solicitada" if automatic else NOT_COLLECTED)
     data = row.data
-    if data.get("lat") is not None and data.get("lon") is not None:
-        return Geolocation("capturada", float(data["lat"]), float(data["lon"]),
-                           float(data["accuracy"]) if data.get("accuracy") is not None else None, row.captured_at)
     status = str(data.get("status") or "unavailable")
+    if status == "granted":
+        return Geolocation("capturada", float(data["latitude"]), float(data["longitude"]),
+                           float(data.get("accuracy_m") or 0), row.captured_at)
     return Geolocation(GEO_STATUS_LABELS.get(status, status), captured_at=row.captured_at)
 
 
 def _reading(row: Evidence | None) -> Reading | None:
     if row is None:
         return None
-    pages = row.data.get("seconds_per_page", row.data.get("pages")) or []
-    if isinstance(pages, dict):  # {"1": 12.5, "2": 8.0}
-        pages = [pages[k] for k in sorted(pages, key=int)]
-    last = row.data.get("last_page_reached")
-    return Reading([round(float(s), 1) for s in pages], int(last) if last is not None else None)
+    seconds = row.data.get("seconds_per_page") or {}  # {"1": 12.5, "2": 8.0}; unvisited pages absent
+    pages = int(row.data.get("pages") or max(map(int, seconds), default=0))
+    return Reading([float(seconds.get(str(p), 0.0)) for p in range(1, pages + 1)],
+                   bool(row.data.get("last_page_reached")))
 
 
 def _liveness(row: Evidence | None) -> Liveness | None:
@@ -335,7 +334,7 @@ def _liveness(row: Evidence | None) -> Liveness | None:
     frames = data.get("frames") or []
     count = len(frames) if isinstance(frames, list) else int(frames)
     challenge = ", depois ".join(CHALLENGE_LABELS.get(c, c) for c in data.get("challenge") or []) or "—"
-    if data.get("fallback"):
+    if data.get("accepted_fallback"):
         return Liveness(LIVENESS_FALLBACK, "—", "não verificada", count)
     result = "aprovada" if data.get("passed") else f"reprovada: {data.get('message') or data.get('code') or '—'}"
     return Liveness(LIVENESS_ACTIVE, challenge, result, count)
@@ -344,12 +343,11 @@ def _liveness(row: Evidence | None) -> Liveness | None:
 def _face_match(row: Evidence | None) -> FaceMatch | None:
     if row is None:
         return None
-    data = row.data
-    distance, threshold = data.get("distance"), data.get("threshold")
-    if data.get("performed") is False or distance is None:
-        return FaceMatch(False, f"não realizada{': ' + data['reason'] if data.get('reason') else ''}")
-    verdict = "rostos compatíveis" if data.get("match") else "rostos não compatíveis"
-    return FaceMatch(True, verdict, float(distance), float(threshold) if threshold is not None else None)
+    data = row.data  # firma.facematch.MatchResult.to_dict()
+    if not data.get("performed") or data.get("distance") is None:
+        return FaceMatch(False, data.get("detail") or "não realizada")
+    verdict = "rostos compatíveis" if data.get("same_person") else "rostos diferentes"
+    return FaceMatch(True, verdict, float(data["distance"]), float(data["threshold"]))
 
 
 def artifacts_of(envelope: Envelope) -> list[dict[str, Any]]:
