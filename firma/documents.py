@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from pypdf import PdfReader, PdfWriter, Transformation
 from weasyprint.urls import URLFetcher
 
-from .models import Contract, DocumentTemplate, ServiceOrder, Term, TemplateVersion
+from .models import Branch, Contract, DocumentTemplate, ServiceOrder, Term, TemplateVersion
 from .templating import (
     TemplateError, contract_context, flatten, render_body, service_order_context, used_variables,
 )
@@ -47,6 +47,8 @@ class DocumentRejected(ValueError):
 
 @dataclass
 class RenderedDocument:
+    """A rendered PDF with what the evidence needs: its hash, page count, source HTML, version and values."""
+
     pdf: bytes
     sha256: str
     pages: int
@@ -98,7 +100,7 @@ def _section(title: str, body: str) -> str:
     return f'<section class="term"><h1 class="term-title">{escape(title)}</h1>{body}</section>'
 
 
-def _finish(parts: list[str], *, title: str, branch, public_code: str, version: TemplateVersion,
+def _finish(parts: list[str], *, title: str, branch: Branch, public_code: str, version: TemplateVersion,
             context: dict, used: set[str]) -> RenderedDocument:
     html = document_html(
         "\n".join(parts), title=title, branch_name=branch.name, branch_cnpj=branch.cnpj, public_code=public_code
