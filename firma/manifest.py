@@ -144,10 +144,11 @@ class SignerEntry:
     reading: Reading | None = None
     liveness: Liveness | None = None
     face_match: FaceMatch | None = None
-    document_front: bytes | None = None
-    document_back: bytes | None = None
-    selfie: bytes | None = None
-    signature: bytes | None = None
+    # Image bytes stay out of repr: a logged SignerEntry must not dump megabytes.
+    document_front: bytes | None = field(default=None, repr=False)
+    document_back: bytes | None = field(default=None, repr=False)
+    selfie: bytes | None = field(default=None, repr=False)
+    signature: bytes | None = field(default=None, repr=False)
 
     @property
     def role_label(self) -> str:
@@ -223,13 +224,18 @@ def verification_url(public_url: str, code: str) -> str:
 def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
     """Gather the manifest's plain data from an envelope, its signers' evidence and its event log."""
     version = envelope.template_version
+    status, completed_at = envelope.status, envelope.completed_at
+    signed = [s.signed_at for s in envelope.signers if s.status == "signed" and s.signed_at]
+    if status == "pending" and signed and len(signed) == len(envelope.signers):
+        # Finalisation renders before it marks the envelope completed: the last signature is the completion.
+        status, completed_at = "completed", completed_at or max(signed)
     return ManifestData(
         code=envelope.public_code,
         title=envelope.title,
         kind=envelope.kind,
-        status=envelope.status,
+        status=status,
         created_at=envelope.created_at,
-        completed_at=envelope.completed_at,
+        completed_at=completed_at,
         original_sha256=envelope.original_sha256,
         original_pages=envelope.original_pages,
         template_name=version.template.name if version else None,
