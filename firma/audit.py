@@ -55,6 +55,7 @@ def record(
         created_at=utcnow(), ip=info.ip, user_agent=info.user_agent, data=_jsonable(data), prev_hash=prev,
     )
     event.hash = chain_hash(prev, event)
+    envelope.chain_length, envelope.chain_head = seq, event.hash
     db.session.add(event)
     db.session.flush()
     outbox.emit(db.session, type_, event.id)
@@ -71,11 +72,14 @@ def events_of(envelope_id: int) -> list[Event]:
 
 def verify_chain(envelope_id: int) -> str | None:
     """None when the chain is whole; otherwise a sentence naming the first broken event."""
-    prev = GENESIS
-    for expected_seq, event in enumerate(events_of(envelope_id), start=1):
-        if event.seq != expected_seq:
-            return f"evento {expected_seq} ausente (encontrado {event.seq})"
+    prev, count = GENESIS, 0
+    for count, event in enumerate(events_of(envelope_id), start=1):
+        if event.seq != count:
+            return f"evento {count} ausente (encontrado {event.seq})"
         if event.prev_hash != prev or chain_hash(prev, event) != event.hash:
             return f"evento {event.seq} ({event.type}) não confere com a cadeia de hashes"
         prev = event.hash
+    envelope = db.session.get(Envelope, envelope_id)
+    if envelope.chain_length != count or (count and envelope.chain_head != prev):
+        return f"evento {count + 1} ausente: a cadeia termina antes do registrado ({envelope.chain_length})"
     return None

@@ -44,6 +44,8 @@ class Envelope(db.Model):
     finalise_error: Mapped[str | None] = mapped_column(Text)
     finalise_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    chain_length: Mapped[int] = mapped_column(Integer, default=0)  # the audit chain's head, so truncation shows
+    chain_head: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at()
@@ -175,6 +177,10 @@ class Delivery(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Added by the delivery work: the audit event a webhook reports, and one entry per attempt.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    log: Mapped[list] = mapped_column(JSON, default=list)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     envelope = relationship("Envelope")
     signer = relationship("Signer")
