@@ -137,7 +137,8 @@ def main() -> None:
     final = ours()
     photos = sum(len(s.document_front) + len(s.document_back) + len(s.selfie) + len(s.signature) for s in data.signers)
     ours_ms, baseline_ms, html_ms = _medians_ms(ours, baseline, lambda: manifest_html(data))
-    row("Finalise 10-page contract, 4 signers (manifest+merge+json+seal)", ours_ms, baseline_ms, "ms", "≤ 1.25x; ≤ 1000 ms")
+    row("Finalise 10-page contract, 4 signers (manifest+merge+json+seal)", ours_ms, baseline_ms, "ms",
+        "≤ 1.25x; ≤ 1000 ms")
     row("  of which thumbnails + QR + manifest HTML", html_ms, None, "ms")
     row("  final PDF size", len(final) / 1024, None, "KB", "≤ 1536 KB")
     row("  evidence uploaded (12 photos + 4 signatures)", photos / 1024, None, "KB")

@@ -33,7 +33,9 @@ THUMB_PX = 240  # measured: full-size photos tripled the PDF; 240 px stays sharp
 EVIDENCE_FORMAT = "firma-evidence/1"
 NOT_COLLECTED = "não coletado"
 
-KIND_LABELS = {"contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço", "upload": "Documento enviado"}
+KIND_LABELS = {
+    "contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço", "upload": "Documento enviado",
+}
 ENVELOPE_STATUS_LABELS = {
     "pending": "Pendente", "completed": "Concluído", "cancelled": "Cancelado", "expired": "Expirado",
     "declined": "Recusado",

@@ -51,12 +51,13 @@ def signature_png(seed: int = 0) -> bytes:
 
 
 def signer(i: int, **changes) -> SignerEntry:
+    user_agent = ANDROID if i % 2 == 0 else IPHONE
+    device, os_name, browser = describe_user_agent(user_agent)
     entry = SignerEntry(
         order=i + 1, role=["client", "client_witness", "provider_representative", "provider_witness"][i % 4],
         name=f"Signatária Número{i} Souza", cpf=CPFS[i % 4], email=f"pessoa{i}@exemplo.com.br",
         phone="(11) 98765-4321", channel="whatsapp", status="signed", ip=f"200.10.20.{30 + i}",
-        user_agent=ANDROID if i % 2 == 0 else IPHONE, **dict(zip(("device", "os", "browser"),
-                                                                   describe_user_agent(ANDROID if i % 2 == 0 else IPHONE))),
+        user_agent=user_agent, device=device, os=os_name, browser=browser,
         geolocation=Geolocation("capturada", -23.550521, -46.633308, 18.0, T0) if i % 2 == 0 else Geolocation("negada"),
         viewed_at=T0, identity_confirmed_at=T0 + timedelta(seconds=40), read_at=T0 + timedelta(minutes=3),
         signed_at=T0 + timedelta(minutes=6), document_sha256_seen="ab" * 32,
@@ -127,7 +128,8 @@ def test_manifest_shows_every_signer_detail(two_signers_pdf):
     assert "Celular Apple iPhone · iOS 17.2 · Mobile Safari 17.2" in flat
     assert "-23,55052, -46,63331 (precisão 18 m)" in flat
     assert "Localização negada" in flat
-    assert "prova de vida ativa por desafio; desafio: piscar, depois virar o rosto para a esquerda; resultado: aprovada" in flat
+    assert ("prova de vida ativa por desafio; desafio: piscar, depois virar o rosto para a esquerda; "
+            "resultado: aprovada; quadros analisados: 8") in flat
     assert "não verificada (sem câmera)" in flat
     assert "rostos compatíveis (distância 0,3141, limite 0,6000)" in flat
     assert "Comparação facial não realizada (módulo não instalado)." in flat
@@ -271,7 +273,8 @@ def test_event_chain_can_be_rechecked_from_evidence_json():
 @pytest.mark.parametrize("user_agent, expected", [
     (ANDROID, ("Celular Samsung SM-A125F", "Android 11", "Chrome Mobile 120.0.0")),
     ("Mozilla/5.0 (Linux; Android 12; M2101K6G Build/SKQ1.210908.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Version/4.0 Chrome/119.0 Mobile Safari/537.36 WhatsApp/2.23", ("Celular M2101K6G", "Android 12", "WhatsApp 2.23")),
+     "Version/4.0 Chrome/119.0 Mobile Safari/537.36 WhatsApp/2.23",
+     ("Celular M2101K6G", "Android 12", "WhatsApp 2.23")),
     (None, ("não coletado",) * 3),
 ])
 def test_describe_user_agent(user_agent, expected):
