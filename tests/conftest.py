@@ -104,13 +104,22 @@ def branch(db, integration):
     return row
 
 
+def valid_cpf(n: int) -> str:
+    """A CPF with correct check digits, distinct for each n (for factories)."""
+    base = [int(c) for c in f"{n + 100_000_000:09d}"[-9:]]
+    for size in (9, 10):
+        rest = sum(d * w for d, w in zip(base, range(size + 1, 1, -1))) % 11
+        base.append(0 if rest < 2 else 11 - rest)
+    return "".join(map(str, base))
+
+
 @pytest.fixture()
 def make_customer(db):
-    counter = iter(range(1, 10_000))
+    counter = iter(range(1, 100_000))
 
-    def make(cpf="52998224725", **kw) -> Customer:
+    def make(cpf=None, **kw) -> Customer:
         n = next(counter)
-        row = Customer(name=kw.pop("name", f"Cliente {n}"), cpf_cnpj=cpf, email=kw.pop("email", f"c{n}@example.com"),
+        row = Customer(name=kw.pop("name", f"Cliente {n}"), cpf_cnpj=cpf or valid_cpf(n), email=kw.pop("email", f"c{n}@example.com"),
                        phone=kw.pop("phone", "+5519987654321"), street="Rua A", number=str(n), city="Campinas",
                        state="SP", **kw)
         _db.session.add(row)

@@ -1,2 +1,0 @@
-"""Routes."""
-from . import bp  # noqa: F401
