@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import json
 
-from flask import abort, current_app, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import (abort, current_app, g, jsonify, make_response, redirect, render_template, request, send_file,
+                   send_from_directory, url_for)
 
-from firma import evidence, links, previews, signing, storage
+from firma import evidence, identity, links, liveness, previews, signing, storage
 from firma.audit import RequestInfo
 from firma.errors import friendly
 from firma.extensions import csrf, limiter
@@ -79,6 +80,8 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
     )
     if step == "read":
         context["pages"] = range(1, signer.envelope.original_pages + 1)
+    if step in ("document", "selfie"):
+        context.update(capture_context(signer))
     partial = render_template(f"signer/_{step}.html", **context)
     if is_htmx():
         response = make_response(partial, status)
@@ -245,3 +248,120 @@ def final(mode: str, token: str):
         raise friendly(NotFound, "O documento final fica disponível quando todos tiverem assinado.")
     return send_file(storage.path_of(envelope.final_path), mimetype="application/pdf",
                      download_name=f"{envelope.public_code}-assinado.pdf")
+
+
+# --- identity: document photo and liveness selfie ----------------------------------------------------
+
+def capture_context(signer) -> dict:
+    """What the document and selfie steps show: the sides already sent, attempts left, fallback policy."""
+    front, back = evidence.latest(signer, "document_front"), evidence.latest(signer, "document_back")
+    return dict(front=front, back=back, attempts_left=identity.attempts_left(signer),
+                max_attempts=identity.MAX_LIVENESS_ATTEMPTS, prompts=liveness.PROMPTS)
+
+
+def upload_too_large() -> bool:
+    """Refuse by the declared length before reading the body (a multipart envelope adds a little)."""
+    return (request.content_length or 0) > current_app.config["MAX_UPLOAD_BYTES"] + 64 * 1024
+
+
+def read_upload(name: str, limit: int) -> bytes:
+    upload = request.files.get(name)
+    return upload.stream.read(limit + 1) if upload else b""
+
+
+def too_large_message() -> str:
+    return f"A foto é grande demais (máximo {current_app.config['MAX_UPLOAD_BYTES'] // 1_000_000} MB)."
+
+
+@bp.post(f"/{MODES}/document/<any(front, back):side>")
+@limiter.limit("30/minute")
+def document_photo(mode: str, token: str, side: str):
+    signer = load_signer(token, mode, allow_done=False)
+    if not signing.may_open(signer, "document"):
+        abort(409)
+    if upload_too_large():
+        return render_step(signer, token, mode, "document", error=too_large_message(), status=413)
+    check_form_token(token)
+    try:
+        row = identity.save_document_photo(signer, side, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]),
+                                           info())
+    except signing.StepError as exc:
+        commit()  # the rejection is an audit event
+        return render_step(signer, token, mode, "document", error=str(exc), status=422)
+    commit()
+    if side == "front" and not row.data["face_found"]:
+        return render_step(signer, token, mode, "document", error=identity.NO_FACE_ON_DOCUMENT, status=422)
+    if side == "front":
+        if is_htmx():
+            return render_step(signer, token, mode, "document")
+        return redirect(url_for("signer.step", mode=mode, token=token, step="document"), 303)
+    return go_to_next(signer, token, mode)
+
+
+@bp.post(f"/{MODES}/selfie/challenge")
+@limiter.limit("20/minute")
+def selfie_challenge(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    check_form_token(token)
+    if not signing.may_open(signer, "selfie"):
+        abort(409)
+    try:
+        challenge = identity.start_liveness(signer)
+    except signing.StepError as exc:
+        return jsonify(error=str(exc)), 422
+    commit()
+    return jsonify(challenge=challenge, prompts=[liveness.PROMPTS[c] for c in challenge],
+                   attempts_left=identity.attempts_left(signer))
+
+
+@bp.post(f"/{MODES}/selfie")
+@limiter.limit("20/minute")
+def selfie(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    if not signing.may_open(signer, "selfie"):
+        abort(409)
+    if upload_too_large():
+        return render_step(signer, token, mode, "selfie", error=too_large_message(), status=413)
+    check_form_token(token)
+    frames = [f.stream.read(liveness.MAX_FRAME_BYTES + 1)
+              for f in request.files.getlist("frame")[: liveness.MAX_FRAMES + 1]]
+    try:
+        result = identity.check_selfie_burst(signer, frames, info())
+    except signing.StepError as exc:
+        return render_step(signer, token, mode, "selfie", error=str(exc), status=422)
+    commit()
+    if not result.passed:
+        return render_step(signer, token, mode, "selfie", error=result.message, status=422)
+    return go_to_next(signer, token, mode)
+
+
+@bp.post(f"/{MODES}/selfie/photo")
+@limiter.limit("20/minute")
+def selfie_photo(mode: str, token: str):
+    signer = load_signer(token, mode, allow_done=False)
+    if not signing.may_open(signer, "selfie"):
+        abort(409)
+    if upload_too_large():
+        return render_step(signer, token, mode, "selfie", error=too_large_message(), status=413)
+    check_form_token(token)
+    try:
+        identity.save_fallback_selfie(signer, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]), info())
+    except signing.StepError as exc:
+        commit()
+        return render_step(signer, token, mode, "selfie", error=str(exc), status=422)
+    commit()
+    return go_to_next(signer, token, mode)
+
+
+# --- PWA: the worker must be served from the root to control /s/ and /embed/ pages ---------------------
+
+@bp.get("/sw.js")
+def service_worker():
+    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    return render_template("signer/offline.html")

@@ -107,6 +107,14 @@
     if (step.focus && root !== document) step.focus();
   }
 
+  /* --- PWA: cache the static shell and an offline page (not inside the portal's iframe: its storage is partitioned) --- */
+  function registerWorker() {
+    var url = document.body.dataset.sw;
+    if (!url || !("serviceWorker" in navigator) || document.body.classList.contains("embedded")) return;
+    navigator.serviceWorker.register(url).catch(function () { /* the flow works without it */ });
+  }
+
+  window.addEventListener("load", registerWorker);
   window.addEventListener("offline", function () { var o = document.getElementById("offline"); if (o) o.hidden = false; });
   window.addEventListener("online", function () { var o = document.getElementById("offline"); if (o) o.hidden = true; });
   if (window.htmx) { window.htmx.onLoad(boot); } else { document.addEventListener("DOMContentLoaded", function () { boot(document); }); }
