@@ -130,6 +130,10 @@ def _runner(app: Flask, spec: JobSpec) -> Callable[..., object]:
     return run
 
 
+def names() -> list[str]:
+    return sorted(_registry)
+
+
 def register_all(app: Flask) -> Huey:
     """Make sure every job known now (including modules imported after init_app) is a Huey task."""
     huey = init_app(app)

@@ -29,10 +29,7 @@ def payload(event: Event) -> dict:
     """The JSON the ERP receives for an event: ids it knows (contract number) and the envelope's state."""
     envelope: Envelope = db.session.get(Envelope, event.envelope_id)
     signer = event.signer
-    return {
-        "id": f"evt_{event.id}",
-        "type": event.type,
-        "created_at": event.created_at.isoformat(timespec="seconds"),
+    data = {
         "envelope": {
             "id": envelope.id, "public_code": envelope.public_code, "kind": envelope.kind, "status": envelope.status,
             "title": envelope.title,
@@ -40,11 +37,12 @@ def payload(event: Event) -> dict:
             "service_order_number": envelope.service_order.number if envelope.service_order is not None else None,
             "final_sha256": envelope.final_sha256,
         },
-        "signer": None if signer is None else {
-            "id": signer.id, "role": signer.role, "name": signer.name, "status": signer.status,
-        },
-        "data": event.data or {},
+        "details": event.data or {},
     }
+    if signer is not None:
+        data["signer"] = {"id": signer.id, "role": signer.role, "name": signer.name, "status": signer.status}
+    return {"id": f"evt_{event.id}", "type": event.type,
+            "created_at": event.created_at.isoformat(timespec="seconds").replace("+00:00", "Z"), "data": data}
 
 
 def body_of(delivery: Delivery) -> bytes:
@@ -112,9 +110,10 @@ def send_job(delivery_id: int, now_iso: str | None = None) -> str:
                           ms=outcome.elapsed_ms)
     else:
         delay = max(backoff(row.attempts), timedelta(seconds=outcome.retry_after or 0))
-        give_up = now + delay > window_start(row) + RETRY_FOR
+        # As docs/webhooks.md promises: no answer, 408, 429 and 5xx are retried for a day; other 4xx are final.
+        give_up = not outcome.retryable or now + delay > window_start(row) + RETRY_FOR
         error = outcome.error or f"O servidor respondeu HTTP {outcome.status}."
-        if give_up:
+        if give_up and outcome.retryable:
             error = f"Desistimos após {row.attempts} tentativas em 24 h. Último erro: {error}"
         deliveries.record(row, "failed" if give_up else "retry", now=now, error=error, http_status=outcome.status,
                           excerpt=outcome.body_excerpt, retry_in=delay, ms=outcome.elapsed_ms)

@@ -1,0 +1,63 @@
+"""A real SMTP server (aiosmtpd) on loopback that keeps every message it accepts, for e-mail tests."""
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+    def part(self, content_type: str) -> str:
+        return next(p for p in self.message.walk() if p.get_content_type() == content_type).get_content()
+
+    def attachments(self) -> list[tuple[str, bytes]]:
+        return [(p.get_filename(), p.get_payload(decode=True)) for p in self.message.walk()
+                if p.get_content_disposition() == "attachment"]
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.sink.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        self.sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpSink:
+    """Context manager: an SMTP server on 127.0.0.1; `refuse` lists recipients answered with 550."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.messages: list[Received] = []
+        self.refuse: set[str] = set()
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._controller.stop()
