@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import flag_modified
 
 from . import audit, jobs, links, outbox, storage
 from .extensions import db
@@ -81,17 +82,21 @@ def send_signed_copies(envelope: Envelope) -> list[Delivery]:
             if (d := queue_message(s, "email", "completed", f"completed:{s.id}")) is not None]
 
 
-def queue_message(signer: Signer, channel: str, purpose: str, key: str) -> Delivery | None:
-    """Create the delivery unless its dedupe key exists, and queue its send after the commit."""
+def queue_message(signer: Signer, channel: str, purpose: str, key: str, *,
+                  now: datetime | None = None) -> Delivery | None:
+    """Create the delivery unless its dedupe key exists, and queue its send after the commit.
+
+    `now` (a sweep's clock, faked in tests) is handed to the send job so the link's time agrees with it.
+    """
     if _by_key(key) is not None:
         return None
     target = signer.email if channel == "email" else signer.phone
     delivery = Delivery(dedupe_key=key, channel=channel, purpose=purpose, envelope_id=signer.envelope_id,
                         signer_id=signer.id, integration_id=signer.envelope.integration_id, target=target or "",
-                        status="queued", next_attempt_at=utcnow(), log=[])
+                        status="queued", next_attempt_at=now or utcnow(), log=[])
     db.session.add(delivery)
     db.session.flush()
-    jobs.enqueue("delivery.send", delivery.id)
+    jobs.enqueue("delivery.send", delivery.id, *([now.isoformat()] if now else []))
     return delivery
 
 
@@ -133,6 +138,7 @@ def record(delivery: Delivery, status: str, *, now: datetime, error: str | None 
              "http_status": http_status, "error": error, "excerpt": (excerpt or "")[:300] or None, "ms": ms}
     delivery.log = [*(delivery.log or [])[-(LOG_KEEP - 1):], entry]
     delivery.updated_at = now
+    flag_modified(delivery, "updated_at")  # same value as the claim: keep it rather than the column's onupdate
 
 
 def message_backoff(attempts: int) -> timedelta | None:

@@ -38,7 +38,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
                                             Signer.last_sent_at.is_not(None))))
     for signer in candidates:
         if is_due(signer, now):
-            reminders += queue_reminder(signer)
+            reminders += queue_reminder(signer, now)
     outbox.commit()
     return SweepResult(reminders=reminders, expired=expired)
 
@@ -51,10 +51,10 @@ def is_due(signer: Signer, now: datetime) -> bool:
     return signer.last_sent_at + timedelta(days=integration.reminder_every_days) <= now
 
 
-def queue_reminder(signer: Signer) -> bool:
+def queue_reminder(signer: Signer, now: datetime) -> bool:
     number = (signer.reminders_sent or 0) + 1
     key = f"reminder:{signer.id}:{number}"
-    return delivery.queue_message(signer, signer.channel, "reminder", key) is not None
+    return delivery.queue_message(signer, signer.channel, "reminder", key, now=now) is not None
 
 
 @jobs.job("reminders.sweep", every_minutes=15)
