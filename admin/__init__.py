@@ -1,6 +1,8 @@
-"""Blueprint: the staff panel."""
+"""Blueprint: the staff panel (every view requires a signed-in staff user; see admin.auth)."""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from . import views  # noqa: E402,F401  (routes register on import)
+# Routes register on import; auth first, as it installs the sign-in guard.
+from . import auth  # noqa: E402,F401
+from . import account, batches, dashboard, history, records_views, settings_views, templates_views  # noqa: E402,F401

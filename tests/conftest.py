@@ -177,7 +177,10 @@ def make_service_order(db, branch, make_customer, make_template):
 @pytest.fixture()
 def staff(app, db, make_user):
     """A logged-in admin test client (the admin's login form is the real one)."""
+    from tests.admin_client import log_in
+
     user = make_user()
     client = app.test_client()
+    log_in(client, user.email, PASSWORD)
     client.user = user
     return client

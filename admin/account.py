@@ -1,0 +1,88 @@
+"""My account (stored signature, personal API token) and staff user management."""
+from flask import abort, flash, g, redirect, render_template, url_for
+from sqlalchemy import select
+
+from firma import outbox, staff
+from firma.extensions import db
+from firma.models import User
+
+from . import bp
+from .auth import page, require
+from .forms import ROLE_LABELS, EmptyForm, SignatureForm, UserForm
+
+
+@bp.get("/conta")
+def account():
+    return page("admin/account.html", signature_form=SignatureForm(), form=EmptyForm(), token=None)
+
+
+@bp.post("/conta/assinatura")
+def account_signature():
+    form = SignatureForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        staff.save_signature(g.user, form.signature.data or "")
+    except staff.StaffError as exc:
+        return page("admin/account.html", status=422, signature_form=form, form=EmptyForm(), token=None,
+                    signature_error=str(exc))
+    outbox.commit()
+    flash("Assinatura salva.", "ok")
+    return redirect(url_for("admin.account"))
+
+
+@bp.get("/conta/assinatura.png")
+def account_signature_png():
+    if not g.user.signature_png:
+        abort(404)
+    return g.user.signature_png, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}
+
+
+@bp.post("/conta/token")
+def account_token():
+    """Generate (or rotate) the personal API token; its plaintext is shown on this response only."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token = staff.issue_api_token(g.user)
+    outbox.commit()
+    response = render_template("admin/account.html", signature_form=SignatureForm(), form=EmptyForm(), token=token)
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/conta/token/revogar")
+def account_token_revoke():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    staff.revoke_api_token(g.user)
+    outbox.commit()
+    flash("Token revogado: a assinatura automática está desativada.", "ok")
+    return redirect(url_for("admin.account"))
+
+
+@bp.get("/usuarios")
+@require("manage_users")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.name))
+    return page("admin/users.html", users=rows, roles=ROLE_LABELS)
+
+
+@bp.route("/usuarios/novo", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/usuarios/<int:user_id>", methods=["GET", "POST"])
+@require("manage_users")
+def user_edit(user_id: int | None):
+    user = (db.session.get(User, user_id) or abort(404)) if user_id else None
+    form = UserForm(obj=user)
+    error = None
+    if form.validate_on_submit():
+        try:
+            staff.save_user(user, name=form.name.data, email=form.email.data, role=form.role.data,
+                            extra_permissions=form.extra_permissions.data or [], active=form.active.data,
+                            cpf=form.cpf.data or "", password=form.password.data or "")
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            outbox.commit()
+            flash("Usuário salvo.", "ok")
+            return redirect(url_for("admin.users"))
+    status = 422 if form.errors or error else 200
+    return page("admin/user_form.html", status=status, form=form, user=user, error=error)

@@ -1,0 +1,49 @@
+"""The panel's front page and the retry buttons for failed deliveries and finalisations."""
+from flask import abort, flash, g, redirect, url_for
+
+from firma import dashboard as service
+from firma import delivery, finalise, outbox, webhooks
+from firma.extensions import db
+from firma.models import Delivery, Envelope
+
+from . import bp
+from .auth import page, require
+from .forms import EmptyForm
+
+
+@bp.get("/")
+def dashboard():
+    return page("admin/dashboard.html", summary=service.summary(), form=EmptyForm())
+
+
+@bp.post("/entregas/<int:delivery_id>/reenviar")
+@require("send")
+def retry_delivery(delivery_id: int):
+    row = db.session.get(Delivery, delivery_id) or abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        if row.channel == "webhook":
+            webhooks.replay(row, by=g.user)
+        elif row.signer is not None:
+            delivery.send_link(row.signer, channel=row.channel, purpose="resend")
+        else:
+            abort(404)
+    except delivery.DeliveryError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.dashboard"))
+    outbox.commit()
+    flash("Reenvio colocado na fila.", "ok")
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.post("/assinaturas/<int:envelope_id>/finalizar")
+@require("sync")
+def retry_finalise(envelope_id: int):
+    envelope = db.session.get(Envelope, envelope_id) or abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    outbox.after_commit(lambda: finalise.request(envelope.id))
+    outbox.commit()
+    flash("Finalização solicitada novamente.", "ok")
+    return redirect(url_for("admin.dashboard"))

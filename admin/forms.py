@@ -1,0 +1,203 @@
+"""Flask-WTF forms of the panel (CSRF on every one); domain validation lives in the services."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, SelectField,
+    SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from firma.models import PERMISSIONS, ROLES
+
+REQUIRED = DataRequired(message="Campo obrigatório.")
+YES_NO_DEFAULT = [("default", "Padrão da integração"), ("yes", "Sim"), ("no", "Não")]
+ROLE_LABELS = {"admin": "Administrador", "operator": "Operador", "viewer": "Consulta"}
+
+
+def coerce_id(value) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
+    password = PasswordField("Senha", validators=[REQUIRED, Length(max=200)])
+
+
+class UserForm(FlaskForm):
+    name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
+    email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
+    cpf = StringField("CPF", validators=[Optional(), Length(max=14)])
+    role = SelectField("Perfil", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    extra_permissions = SelectMultipleField("Permissões adicionais", choices=list(PERMISSIONS.items()))
+    active = BooleanField("Ativo", default=True)
+    password = PasswordField("Senha (deixe em branco para manter)", validators=[Optional(), Length(max=200)])
+
+
+class SignatureForm(FlaskForm):
+    signature = HiddenField("Assinatura")
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for action buttons."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Motivo", validators=[REQUIRED, Length(max=1000)])
+
+
+class ContactUpdateForm(FlaskForm):
+    signer_id = HiddenField()
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+    phone = StringField("Celular", validators=[Optional(), Length(max=20)])
+    channel = SelectField("Canal", choices=[("", "Manter"), ("email", "E-mail"), ("whatsapp", "WhatsApp")])
+
+
+class ResendForm(FlaskForm):
+    signer_id = HiddenField()
+    channel = SelectField("Canal", choices=[("", "O mesmo"), ("email", "E-mail"), ("whatsapp", "WhatsApp")])
+
+
+class SettingsForm(FlaskForm):
+    company_name = StringField("Nome do provedor", validators=[REQUIRED, Length(max=120)])
+    digital_signature_default = BooleanField("Novos contratos usam assinatura digital")
+
+
+class BranchForm(FlaskForm):
+    name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
+    cnpj = StringField("CNPJ", validators=[REQUIRED, Length(max=18)])
+    address = StringField("Endereço", validators=[Length(max=250)])
+    city = StringField("Cidade", validators=[Length(max=80)])
+    state = StringField("UF", validators=[Length(max=2)])
+    phone = StringField("Telefone", validators=[Length(max=20)])
+    color = StringField("Cor (#rrggbb)", default="#0b5cad", validators=[Length(max=7)])
+    logo = FileField("Logotipo (PNG, JPEG ou WebP)")
+    integration_id = SelectField("Integração de assinatura digital", coerce=coerce_id)
+
+
+class IntegrationMainForm(FlaskForm):
+    description = StringField("Descrição", validators=[REQUIRED, Length(max=120)])
+    integrator = StringField("Integrador", default="Firma", validators=[Length(max=60)])
+    active = BooleanField("Ativa", default=True)
+
+
+class IntegrationConfigForm(FlaskForm):
+    send_method = SelectField("Método de envio", choices=[("contract", "Ao salvar o contrato"),
+                                                          ("service_order", "Ao abrir ordem de serviço")])
+    require_document_photo = BooleanField("Foto do documento obrigatória")
+    require_selfie = BooleanField("Selfie obrigatória")
+    geolocation = SelectField("Geolocalização", choices=[("optional", "Opcional"), ("required", "Obrigatória")])
+    allow_liveness_fallback = BooleanField("Aceitar foto simples quando a câmera ao vivo não estiver disponível")
+    representative_id = SelectField("Representante do provedor", coerce=coerce_id)
+    witness_id = SelectField("Testemunha do provedor", coerce=coerce_id)
+    link_lifetime_days = IntegerField("Validade do link (dias)", validators=[NumberRange(1, 90)])
+    reminder_every_days = IntegerField("Lembrete a cada (dias)", validators=[NumberRange(0, 30)])
+    reminder_max = IntegerField("Máximo de lembretes", validators=[NumberRange(0, 10)])
+
+
+class IntegrationNotifyForm(FlaskForm):
+    email_subject_client = StringField("Assunto do e-mail ao cliente", validators=[Length(max=200)])
+    email_body_client = TextAreaField("E-mail ao cliente")
+    email_subject_witness = StringField("Assunto do e-mail à testemunha", validators=[Length(max=200)])
+    email_body_witness = TextAreaField("E-mail à testemunha do cliente")
+    whatsapp_provider = SelectField("Provedor de WhatsApp", choices=[("console", "Console (testes)"),
+                                                                     ("meta", "Meta WhatsApp Cloud API"),
+                                                                     ("opa", "Opa! Suite")])
+    whatsapp_template_client = StringField("Modelo de WhatsApp ao cliente", validators=[Length(max=120)])
+    whatsapp_text_client = TextAreaField("Texto de WhatsApp ao cliente")
+    whatsapp_template_witness = StringField("Modelo de WhatsApp à testemunha", validators=[Length(max=120)])
+    whatsapp_text_witness = TextAreaField("Texto de WhatsApp à testemunha")
+
+
+class IntegrationPortalForm(FlaskForm):
+    allowed_origins = TextAreaField("Origens autorizadas a incorporar a página de assinatura (uma por linha)")
+
+
+class IntegrationWebhookForm(FlaskForm):
+    webhook_url = StringField("URL do webhook", validators=[Length(max=500)])
+    webhook_secret = StringField("Segredo do webhook", validators=[Length(max=128)])
+
+
+INTEGRATION_TABS = {
+    "integracao": ("Integração", IntegrationMainForm),
+    "configuracoes": ("Configurações", IntegrationConfigForm),
+    "notificacoes": ("Notificações", IntegrationNotifyForm),
+    "portal": ("Portal", IntegrationPortalForm),
+    "webhook": ("Webhook", IntegrationWebhookForm),
+}
+
+
+class CustomerForm(FlaskForm):
+    name = StringField("Nome ou razão social", validators=[REQUIRED, Length(max=160)])
+    cpf_cnpj = StringField("CPF/CNPJ", validators=[REQUIRED, Length(max=18)])
+    email = StringField("E-mail", validators=[Length(max=254)])
+    phone = StringField("Celular", validators=[Length(max=20)])
+    rg = StringField("RG", validators=[Length(max=20)])
+    birth_date = DateField("Data de nascimento", validators=[Optional()])
+    street = StringField("Logradouro", validators=[Length(max=160)])
+    number = StringField("Número", validators=[Length(max=20)])
+    complement = StringField("Complemento", validators=[Length(max=80)])
+    district = StringField("Bairro", validators=[Length(max=80)])
+    city = StringField("Cidade", validators=[Length(max=80)])
+    state = StringField("UF", validators=[Length(max=2)])
+    zip_code = StringField("CEP", validators=[Length(max=9)])
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
+    cpf = StringField("CPF", validators=[Length(max=14)])
+    email = StringField("E-mail", validators=[Length(max=254)])
+    phone = StringField("Celular", validators=[Length(max=20)])
+    customer_id = SelectField("Cliente relacionado", coerce=coerce_id)
+
+
+class ContractForm(FlaskForm):
+    number = StringField("Número", validators=[REQUIRED, Length(max=30)])
+    customer_id = SelectField("Cliente", coerce=coerce_id)
+    branch_id = SelectField("Filial", coerce=coerce_id)
+    template_id = SelectField("Modelo de contrato", coerce=coerce_id)
+    plan = StringField("Plano", validators=[Length(max=120)])
+    price = StringField("Valor mensal (R$)", validators=[Length(max=14)])
+    due_day = IntegerField("Dia de vencimento", default=10, validators=[NumberRange(1, 31)])
+    loyalty_months = IntegerField("Fidelidade (meses)", default=12, validators=[NumberRange(0, 60)])
+    installation_address = StringField("Endereço de instalação", validators=[Length(max=250)])
+    use_digital_signature = BooleanField("Usar assinatura digital")
+    activate_on_signature = BooleanField("Ativar o contrato ao ser assinado", default=True)
+    witness_contact_id = SelectField("Testemunha do cliente (avalista)", coerce=coerce_id)
+    require_selfie = SelectField("Exigir selfie", choices=YES_NO_DEFAULT)
+    require_document_photo = SelectField("Exigir foto do documento", choices=YES_NO_DEFAULT)
+
+
+class TermForm(FlaskForm):
+    template_id = SelectField("Termo", coerce=coerce_id)
+    signed = SelectField("Assinado", choices=[("no", "Não (enviar link próprio)"), ("yes", "Sim")])
+
+
+class TemplateForm(FlaskForm):
+    name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
+    kind = SelectField("Tipo", choices=[("contract", "Contrato"), ("term", "Termo"),
+                                        ("service_order", "Ordem de serviço")])
+    body = TextAreaField("Conteúdo (HTML com variáveis)", validators=[REQUIRED])
+    active = BooleanField("Ativo", default=True)
+    terms = SelectMultipleField("Termos vinculados", coerce=int)
+    auto_terms = SelectMultipleField("Inserir automaticamente no contrato", coerce=int)
+
+
+class SubjectForm(FlaskForm):
+    name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
+    digital_signature = BooleanField("Integração de assinatura digital")
+    template_id = SelectField("Modelo de ordem de serviço", coerce=coerce_id)
+
+
+class ServiceOrderForm(FlaskForm):
+    number = StringField("Número", validators=[REQUIRED, Length(max=30)])
+    customer_id = SelectField("Cliente", coerce=coerce_id)
+    branch_id = SelectField("Filial", coerce=coerce_id)
+    subject_id = SelectField("Assunto", coerce=coerce_id)
+    contract_id = SelectField("Contrato", coerce=coerce_id)
+    description = TextAreaField("Descrição")
+
+
+class BatchForm(FlaskForm):
+    action = SelectField("Operação")
+    reason = StringField("Motivo (para cancelamento)", validators=[Length(max=1000)])
+    select_all = HiddenField()

@@ -1,0 +1,166 @@
+"""The signature history: filters, search, pages, CSV; one envelope's detail and its actions."""
+from datetime import date
+
+from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
+from sqlalchemy import select
+
+from firma import audit, delivery, envelopes, history as service, manifest, outbox, storage, sync
+from firma.extensions import db
+from firma.models import Branch, Delivery, Envelope, Evidence, Integration, Signer
+from firma.validators import normalise_email, normalise_phone
+
+from . import bp
+from .auth import info, page, require
+from .forms import ContactUpdateForm, EmptyForm, ReasonForm, ResendForm
+
+
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def filters_from_request() -> service.Filters:
+    status = request.args.get("status", "")
+    return service.Filters(
+        status=status if status in service.STATUS_LABELS else "", branch_id=request.args.get("branch_id", type=int),
+        integration_id=request.args.get("integration_id", type=int), start=_date("de"), end=_date("ate"),
+        q=request.args.get("q", "")[:100],
+    )
+
+
+def filter_args(f: service.Filters) -> dict:
+    args = {"status": f.status, "branch_id": f.branch_id, "integration_id": f.integration_id, "q": f.q,
+            "de": f.start.isoformat() if f.start else None, "ate": f.end.isoformat() if f.end else None}
+    return {k: v for k, v in args.items() if v}
+
+
+@bp.get("/historico")
+def history():
+    f = filters_from_request()
+    result = service.page(f, request.args.get("page", 1, type=int))
+    return page("admin/history.html", "admin/_history_rows.html", result=result, f=f, args=filter_args(f),
+                statuses=service.STATUS_LABELS, branches=db.session.scalars(select(Branch).order_by(Branch.name)),
+                integrations=db.session.scalars(select(Integration).order_by(Integration.description)))
+
+
+@bp.get("/historico.csv")
+def history_csv():
+    body = "\ufeff" + service.csv_text(filters_from_request())  # BOM: Excel opens UTF-8 CSV correctly
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="historico-assinaturas.csv"'})
+
+
+def _envelope(envelope_id: int) -> Envelope:
+    return db.session.get(Envelope, envelope_id) or abort(404)
+
+
+def _signer(envelope: Envelope, signer_id) -> Signer:
+    signer = db.session.get(Signer, int(signer_id)) if str(signer_id or "").isdigit() else None
+    if signer is None or signer.envelope_id != envelope.id:
+        abort(404)
+    return signer
+
+
+def _detail(envelope: Envelope, *, status: int = 200, error: str | None = None, report=None):
+    deliveries = db.session.scalars(select(Delivery).where(Delivery.envelope_id == envelope.id)
+                                    .order_by(Delivery.id.desc()))
+    return page("admin/envelope.html", status=status, envelope=envelope, events=audit.events_of(envelope.id),
+                chain_error=audit.verify_chain(envelope.id), deliveries=deliveries, error=error, report=report,
+                form=EmptyForm(), reason_form=ReasonForm(), contact_form=ContactUpdateForm(), resend_form=ResendForm())
+
+
+@bp.get("/assinaturas/<int:envelope_id>")
+def envelope(envelope_id: int):
+    return _detail(_envelope(envelope_id))
+
+
+@bp.post("/assinaturas/<int:envelope_id>/sincronizar")
+@require("sync")
+def envelope_sync(envelope_id: int):
+    env = _envelope(envelope_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    report = sync.sync_envelope(env)
+    return _detail(env, report=report)
+
+
+@bp.post("/assinaturas/<int:envelope_id>/reenviar")
+@require("send")
+def envelope_resend(envelope_id: int):
+    env = _envelope(envelope_id)
+    form = ResendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    signer = _signer(env, form.signer_id.data)
+    try:
+        delivery.send_link(signer, channel=form.channel.data or None, purpose="resend")
+    except delivery.DeliveryError as exc:
+        return _detail(env, status=422, error=str(exc))
+    outbox.commit()
+    flash(f"Link reenviado para {signer.name}.", "ok")
+    return redirect(url_for("admin.envelope", envelope_id=env.id))
+
+
+@bp.post("/assinaturas/<int:envelope_id>/contato")
+@require("update_contacts")
+def envelope_contact(envelope_id: int):
+    """Correct a signer's e-mail or phone and send a fresh link (the old one stops working)."""
+    env = _envelope(envelope_id)
+    form = ContactUpdateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    signer = _signer(env, form.signer_id.data)
+    try:
+        email = normalise_email(form.email.data) if (form.email.data or "").strip() else None
+        phone = normalise_phone(form.phone.data) if (form.phone.data or "").strip() else None
+        envelopes.update_contact(signer, email=email, phone=phone, channel=form.channel.data or None, by=g.user,
+                                 info=info())
+        delivery.send_link(signer, purpose="resend")
+    except (ValueError, delivery.DeliveryError) as exc:
+        db.session.rollback()
+        return _detail(_envelope(envelope_id), status=422, error=str(exc))
+    outbox.commit()
+    flash(f"Contato de {signer.name} atualizado e novo link enviado.", "ok")
+    return redirect(url_for("admin.envelope", envelope_id=env.id))
+
+
+@bp.post("/assinaturas/<int:envelope_id>/cancelar")
+@require("cancel")
+def envelope_cancel(envelope_id: int):
+    env = _envelope(envelope_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _detail(env, status=422, error="Informe o motivo do cancelamento.")
+    try:
+        envelopes.cancel(env, reason=form.reason.data, by=g.user, info=info())
+    except envelopes.EnvelopeError as exc:
+        return _detail(env, status=422, error=str(exc))
+    outbox.commit()
+    flash("Assinatura cancelada.", "ok")
+    return redirect(url_for("admin.envelope", envelope_id=env.id))
+
+
+@bp.get("/assinaturas/<int:envelope_id>/<any(original, final, manifesto):what>.pdf")
+def envelope_download(envelope_id: int, what: str):
+    env = _envelope(envelope_id)
+    name = f"{env.public_code}-{what}.pdf"
+    if what == "manifesto":
+        data = manifest.render_manifest(manifest.collect(env, public_url=current_app.config["PUBLIC_URL"]))
+        return Response(data, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    path = env.original_path if what == "original" else env.final_path
+    if not path:
+        abort(404)
+    return send_file(storage.path_of(path), mimetype="application/pdf", as_attachment=True, download_name=name)
+
+
+@bp.get("/evidencias/<int:envelope_id>/<int:evidence_id>")
+def evidence_file(envelope_id: int, evidence_id: int):
+    row = db.session.get(Evidence, evidence_id)
+    if row is None or row.envelope_id != envelope_id or not row.path:
+        abort(404)
+    image = (row.content_type or "") in ("image/png", "image/jpeg", "image/webp")
+    return send_file(storage.path_of(row.path), mimetype=row.content_type if image else "application/octet-stream",
+                     as_attachment=not image, download_name=f"evidencia-{row.id}", max_age=0)

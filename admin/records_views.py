@@ -1,0 +1,286 @@
+"""Customers, contacts, contracts (four tabs, terms), subjects and service orders, with the send triggers."""
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from firma import batches, outbox, records
+from firma.extensions import db
+from firma.models import (
+    Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Subject,
+)
+from firma.validators import digits
+
+from . import bp
+from .auth import info, page, require
+from .forms import BatchForm, ContactForm, ContractForm, CustomerForm, ServiceOrderForm, SubjectForm, TermForm
+
+PAGE_SIZE = 50
+CONTRACT_TABS = {"contrato": "Contrato", "assinatura": "Avalista/Assinatura digital",
+                 "historico": "Histórico de assinaturas digitais", "termos": "Termos"}
+
+
+def _choices(model, label, *where, blank="— escolha —"):
+    rows = db.session.scalars(select(model).where(*where).order_by(label))
+    return [(None, blank)] + [(r.id, getattr(r, label.key)) for r in rows]
+
+
+def _saved_message(saved: records.Saved, what: str) -> str:
+    if saved.envelope is None:
+        return f"{what} salvo."
+    return f"{what} salvo e enviado para assinatura ({saved.envelope.public_code})."
+
+
+# --- customers ---------------------------------------------------------------------------------------
+
+def customer_search(q: str):
+    stmt = select(Customer).order_by(Customer.name).limit(PAGE_SIZE)
+    if q.strip():
+        like = f"%{q.strip().lower()}%"
+        conditions = [func.lower(Customer.name).like(like), func.lower(Customer.email).like(like)]
+        if digits(q):
+            conditions.append(Customer.cpf_cnpj.like(f"%{digits(q)}%"))
+        stmt = stmt.where(or_(*conditions))
+    return db.session.scalars(stmt)
+
+
+@bp.get("/clientes")
+def customers():
+    q = request.args.get("q", "")
+    return page("admin/customers.html", "admin/_customer_rows.html", customers=customer_search(q), q=q)
+
+
+@bp.route("/clientes/novo", methods=["GET", "POST"], defaults={"customer_id": None})
+@bp.route("/clientes/<int:customer_id>", methods=["GET", "POST"])
+@require("manage_records")
+def customer_edit(customer_id: int | None):
+    customer = (db.session.get(Customer, customer_id) or abort(404)) if customer_id else None
+    form = CustomerForm(obj=customer)
+    error = None
+    if form.validate_on_submit():
+        try:
+            records.save_customer(customer, form.data)
+        except records.RecordError as exc:
+            error = exc
+        else:
+            outbox.commit()
+            flash("Cliente salvo.", "ok")
+            return redirect(url_for("admin.customers"))
+    status = 422 if form.errors or error else 200
+    return page("admin/customer_form.html", status=status, form=form, customer=customer, error=error)
+
+
+@bp.post("/validar/<field>")
+def validate_field(field: str):
+    """Inline validation of one customer/contact field as the person types (htmx)."""
+    if field not in ("cpf_cnpj", "cpf", "email", "phone", "zip_code", "state"):
+        abort(404)
+    value = request.form.get(field, "")
+    try:
+        records.clean_field(field, value)
+        message = None
+    except records.RecordError as exc:
+        message = str(exc)
+    return render_template("admin/_field_check.html", field=field, message=message, value=value)
+
+
+# --- contacts ----------------------------------------------------------------------------------------
+
+@bp.get("/contatos")
+def contacts():
+    rows = db.session.scalars(select(Contact).order_by(Contact.name).limit(500))
+    return page("admin/contacts.html", contacts=rows)
+
+
+@bp.route("/contatos/novo", methods=["GET", "POST"], defaults={"contact_id": None})
+@bp.route("/contatos/<int:contact_id>", methods=["GET", "POST"])
+@require("manage_records")
+def contact_edit(contact_id: int | None):
+    contact = (db.session.get(Contact, contact_id) or abort(404)) if contact_id else None
+    form = ContactForm(obj=contact)
+    form.customer_id.choices = _choices(Customer, Customer.name, blank="— nenhum —")
+    error = None
+    if form.validate_on_submit():
+        try:
+            records.save_contact(contact, form.data)
+        except records.RecordError as exc:
+            error = exc
+        else:
+            outbox.commit()
+            flash("Contato salvo.", "ok")
+            return redirect(url_for("admin.contacts"))
+    status = 422 if form.errors or error else 200
+    return page("admin/contact_form.html", status=status, form=form, contact=contact, error=error)
+
+
+# --- contracts ---------------------------------------------------------------------------------------
+
+def contract_query(q: str, status: str, branch_id: int | None):
+    stmt = select(Contract).join(Customer).order_by(Contract.id.desc())
+    if q.strip():
+        like = f"%{q.strip().lower()}%"
+        conditions = [func.lower(Customer.name).like(like), func.lower(Contract.number).like(like)]
+        if digits(q):
+            conditions.append(Customer.cpf_cnpj.like(f"%{digits(q)}%"))
+        stmt = stmt.where(or_(*conditions))
+    if status:
+        stmt = stmt.where(Contract.status == status)
+    if branch_id:
+        stmt = stmt.where(Contract.branch_id == branch_id)
+    return stmt
+
+
+def batch_form() -> BatchForm:
+    form = BatchForm()
+    form.action.choices = list(batches.ACTIONS.items())
+    return form
+
+
+def contract_filters() -> dict:
+    return {"q": request.values.get("q", ""), "status": request.values.get("status", ""),
+            "branch_id": request.values.get("branch_id", type=int)}
+
+
+@bp.get("/contratos")
+def contracts():
+    filters = contract_filters()
+    stmt = contract_query(**filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page_number = max(1, request.args.get("page", 1, type=int))
+    rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page_number - 1) * PAGE_SIZE))
+    branches = db.session.scalars(select(Branch).order_by(Branch.name))
+    return page("admin/contracts.html", contracts=rows, filters=filters, total=total, page_number=page_number,
+                pages=max(1, -(-total // PAGE_SIZE)), branches=branches, batch=batch_form())
+
+
+def contract_form(contract: Contract | None) -> ContractForm:
+    form = ContractForm(obj=contract, data=None if contract else records.new_contract_defaults())
+    form.customer_id.choices = _choices(Customer, Customer.name)
+    form.branch_id.choices = _choices(Branch, Branch.name)
+    form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name, DocumentTemplate.kind == "contract")
+    form.witness_contact_id.choices = _choices(Contact, Contact.name, blank="— nenhuma —")
+    return form
+
+
+@bp.get("/contratos/<int:contract_id>")
+def contract(contract_id: int):
+    row = db.session.get(Contract, contract_id) or abort(404)
+    tab = request.args.get("aba", "contrato")
+    if tab not in CONTRACT_TABS:
+        abort(404)
+    return _contract_page(row, tab, contract_form(row))
+
+
+def _contract_page(row, tab, form, *, error=None, term_form=None, status=200):
+    envelopes = db.session.scalars(select(Envelope).where(Envelope.contract_id == row.id)
+                                   .order_by(Envelope.id.desc())) if row else []
+    if term_form is None:
+        term_form = TermForm()
+        term_form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name,
+                                                 DocumentTemplate.kind == "term")
+    return page("admin/contract.html", status=status, contract=row, tab=tab, tabs=CONTRACT_TABS, form=form,
+                error=error, envelopes=envelopes, term_form=term_form)
+
+
+@bp.route("/contratos/novo", methods=["GET", "POST"], defaults={"contract_id": None})
+@bp.post("/contratos/<int:contract_id>")
+@require("manage_records")
+def contract_save(contract_id: int | None):
+    row = (db.session.get(Contract, contract_id) or abort(404)) if contract_id else None
+    form = contract_form(row)
+    tab = request.args.get("aba", "contrato")
+    error = None
+    if form.validate_on_submit():
+        data = form.data
+        if data["use_digital_signature"] and not g.user.can("send") and (row is None or records.should_send(row)):
+            error = records.RecordError("Você não tem permissão para enviar contratos para assinatura.")
+        else:
+            try:
+                saved = records.save_contract(row, data, by=g.user, info=info())
+            except records.RecordError as exc:
+                error = exc
+            else:
+                outbox.commit()
+                flash(_saved_message(saved, "Contrato"), "ok")
+                return redirect(url_for("admin.contract", contract_id=saved.record.id, aba=tab))
+    return _contract_page(row, tab, form, error=error, status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/contratos/<int:contract_id>/termos")
+@require("manage_records")
+def term_add(contract_id: int):
+    row = db.session.get(Contract, contract_id) or abort(404)
+    term_form = TermForm()
+    term_form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name, DocumentTemplate.kind == "term")
+    error = None
+    if term_form.validate_on_submit():
+        signed = term_form.signed.data == "yes"
+        if not signed and not g.user.can("send"):
+            error = records.RecordError("Você não tem permissão para enviar termos para assinatura.")
+        else:
+            template = db.session.get(DocumentTemplate, term_form.template_id.data or 0)
+            try:
+                saved = records.add_term(row, template, signed=signed, by=g.user, info=info())
+            except records.RecordError as exc:
+                error = exc
+            else:
+                outbox.commit()
+                flash(_saved_message(saved, "Termo"), "ok")
+                return redirect(url_for("admin.contract", contract_id=row.id, aba="termos"))
+    return _contract_page(row, "termos", contract_form(row), error=error, term_form=term_form, status=422)
+
+
+# --- subjects and service orders -----------------------------------------------------------------------
+
+@bp.get("/ordens")
+def service_orders():
+    rows = db.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id.desc()).limit(200))
+    subjects = db.session.scalars(select(Subject).order_by(Subject.name))
+    return page("admin/service_orders.html", orders=rows, subjects=subjects)
+
+
+@bp.route("/ordens/nova", methods=["GET", "POST"])
+@require("manage_records")
+def service_order_new():
+    form = ServiceOrderForm()
+    form.customer_id.choices = _choices(Customer, Customer.name)
+    form.branch_id.choices = _choices(Branch, Branch.name)
+    form.subject_id.choices = _choices(Subject, Subject.name)
+    form.contract_id.choices = _choices(Contract, Contract.number, blank="— nenhum —")
+    error = None
+    if form.validate_on_submit():
+        subject = db.session.get(Subject, form.subject_id.data or 0)
+        if subject is not None and subject.digital_signature and not g.user.can("send"):
+            error = records.RecordError("Você não tem permissão para enviar documentos para assinatura.")
+        else:
+            try:
+                saved = records.create_service_order(form.data, by=g.user, info=info())
+            except records.RecordError as exc:
+                error = exc
+            else:
+                outbox.commit()
+                flash(_saved_message(saved, "Ordem de serviço"), "ok")
+                return redirect(url_for("admin.service_orders"))
+    status = 422 if form.errors or error else 200
+    return page("admin/service_order_form.html", status=status, form=form, error=error)
+
+
+@bp.route("/assuntos/novo", methods=["GET", "POST"], defaults={"subject_id": None})
+@bp.route("/assuntos/<int:subject_id>", methods=["GET", "POST"])
+@require("manage_records")
+def subject_edit(subject_id: int | None):
+    subject = (db.session.get(Subject, subject_id) or abort(404)) if subject_id else None
+    form = SubjectForm(obj=subject)
+    form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name,
+                                        DocumentTemplate.kind == "service_order", blank="— nenhum —")
+    error = None
+    if form.validate_on_submit():
+        try:
+            records.save_subject(subject, name=form.name.data, digital_signature=form.digital_signature.data,
+                                 template_id=form.template_id.data)
+        except records.RecordError as exc:
+            error = exc
+        else:
+            outbox.commit()
+            flash("Assunto salvo.", "ok")
+            return redirect(url_for("admin.service_orders"))
+    status = 422 if form.errors or error else 200
+    return page("admin/subject_form.html", status=status, form=form, subject=subject, error=error)

@@ -1,0 +1,132 @@
+"""Integrations (five tabs, token shown once), general parameters and branches."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from firma import integration_admin as service
+from firma import outbox
+from firma.extensions import db
+from firma.models import Branch, Integration, Settings, User
+
+from . import bp
+from .auth import page, require
+from .forms import INTEGRATION_TABS, BranchForm, EmptyForm, SettingsForm
+
+
+def _user_choices() -> list[tuple]:
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [(None, "— nenhum —")] + [(u.id, u.name) for u in users]
+
+
+def _integration_choices() -> list[tuple]:
+    rows = db.session.scalars(select(Integration).order_by(Integration.description))
+    return [(None, "— nenhuma —")] + [(i.id, i.description) for i in rows]
+
+
+@bp.get("/integracoes")
+def integrations():
+    rows = db.session.scalars(select(Integration).order_by(Integration.description))
+    return page("admin/integrations.html", integrations=rows)
+
+
+@bp.route("/integracoes/nova", methods=["GET", "POST"], defaults={"integration_id": None})
+@bp.route("/integracoes/<int:integration_id>", methods=["GET", "POST"])
+@require("manage_integrations")
+def integration_edit(integration_id: int | None):
+    integration = (db.session.get(Integration, integration_id) or abort(404)) if integration_id else None
+    tab = request.args.get("aba", "integracao") if integration else "integracao"
+    if tab not in INTEGRATION_TABS:
+        abort(404)
+    form = INTEGRATION_TABS[tab][1](obj=integration)
+    if hasattr(form, "representative_id"):
+        form.representative_id.choices = form.witness_id.choices = _user_choices()
+    error = None
+    if form.validate_on_submit():
+        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        try:
+            saved = service.save_integration(integration, data)
+        except service.SettingsError as exc:
+            error = exc
+        else:
+            outbox.commit()
+            flash("Integração salva.", "ok")
+            return redirect(url_for("admin.integration_edit", integration_id=saved.id, aba=tab))
+    status = 422 if form.errors or error else 200
+    previews = service.message_previews(integration) if integration and tab == "notificacoes" else {}
+    return page("admin/integration_form.html", status=status, integration=integration, tab=tab, tabs=INTEGRATION_TABS,
+                form=form, error=error, previews=previews, token=None, token_form=EmptyForm())
+
+
+@bp.post("/integracoes/<int:integration_id>/token")
+@require("manage_integrations")
+def integration_token(integration_id: int):
+    """Generate or rotate the integration's token; the plaintext appears on this response only."""
+    integration = db.session.get(Integration, integration_id) or abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token = service.rotate_token(integration)
+    outbox.commit()
+    form = INTEGRATION_TABS["integracao"][1](obj=integration)
+    html = render_template("admin/integration_form.html", integration=integration, tab="integracao",
+                           tabs=INTEGRATION_TABS, form=form, error=None, previews={}, token=token,
+                           token_form=EmptyForm())
+    return html, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/integracoes/<int:integration_id>/previa")
+@require("manage_integrations")
+def integration_preview(integration_id: int):
+    """Live preview of one notification text as typed (htmx), without saving it."""
+    integration = db.session.get(Integration, integration_id) or abort(404)
+    field = request.form.get("campo", "")
+    if field not in service.MESSAGE_FIELDS:
+        abort(404)
+    draft = Integration(**{field: request.form.get(field, "")})
+    text = service.message_previews(draft)[field]
+    return render_template("admin/_message_preview.html", field=field, text=text, integration=integration)
+
+
+@bp.get("/parametros")
+def settings():
+    return page("admin/settings.html", form=SettingsForm(obj=Settings.get()))
+
+
+@bp.post("/parametros")
+@require("manage_integrations")
+def settings_save():
+    form = SettingsForm()
+    if form.validate_on_submit():
+        service.save_settings(company_name=form.company_name.data,
+                              digital_signature_default=form.digital_signature_default.data)
+        outbox.commit()
+        flash("Parâmetros salvos.", "ok")
+        return redirect(url_for("admin.settings"))
+    return page("admin/settings.html", status=422, form=form)
+
+
+@bp.get("/filiais")
+def branches():
+    rows = db.session.scalars(select(Branch).order_by(Branch.name))
+    return page("admin/branches.html", branches=rows)
+
+
+@bp.route("/filiais/nova", methods=["GET", "POST"], defaults={"branch_id": None})
+@bp.route("/filiais/<int:branch_id>", methods=["GET", "POST"])
+@require("manage_integrations")
+def branch_edit(branch_id: int | None):
+    branch = (db.session.get(Branch, branch_id) or abort(404)) if branch_id else None
+    form = BranchForm(obj=branch)
+    form.integration_id.choices = _integration_choices()
+    error = None
+    if form.validate_on_submit():
+        upload = request.files.get("logo")
+        logo = upload.stream.read(service.MAX_LOGO_BYTES + 1) if upload and upload.filename else None
+        try:
+            service.save_branch(branch, {k: v for k, v in form.data.items() if k != "logo"}, logo=logo)
+        except service.SettingsError as exc:
+            error = exc
+        else:
+            outbox.commit()
+            flash("Filial salva.", "ok")
+            return redirect(url_for("admin.branches"))
+    status = 422 if form.errors or error else 200
+    return page("admin/branch_form.html", status=status, form=form, branch=branch, error=error)

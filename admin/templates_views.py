@@ -1,0 +1,83 @@
+"""Templates and terms: the editor with the variable palette, live page-image preview and versions."""
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from firma import outbox, template_admin
+from firma.extensions import db
+from firma.models import Customer, DocumentTemplate
+from firma.templating import TemplateError
+
+from . import bp
+from .auth import page, require
+from .forms import TemplateForm
+
+KIND_LABELS = {"contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço"}
+
+
+@bp.get("/modelos")
+def templates():
+    rows = db.session.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.name))
+    return page("admin/templates.html", templates=rows, kinds=KIND_LABELS)
+
+
+def _form(template: DocumentTemplate | None) -> TemplateForm:
+    data = None
+    if template is not None:
+        data = {"name": template.name, "kind": template.kind, "active": template.active,
+                "body": template.current.body if template.current else "",
+                "terms": [link.term_template_id for link in template.term_links],
+                "auto_terms": [link.term_template_id for link in template.term_links if link.insert_automatically]}
+    form = TemplateForm(data=data)
+    terms = db.session.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == "term")
+                               .order_by(DocumentTemplate.name))
+    form.terms.choices = form.auto_terms.choices = [(t.id, t.name) for t in terms]
+    return form
+
+
+@bp.route("/modelos/novo", methods=["GET", "POST"], defaults={"template_id": None})
+@bp.route("/modelos/<int:template_id>", methods=["GET", "POST"])
+@require("manage_templates")
+def template_edit(template_id: int | None):
+    template = (db.session.get(DocumentTemplate, template_id) or abort(404)) if template_id else None
+    form = _form(template)
+    if template is None and request.method == "GET":
+        form.kind.data = request.args.get("tipo", "contract") if request.args.get("tipo") in KIND_LABELS else "contract"
+    error = None
+    if form.validate_on_submit():
+        auto = set(form.auto_terms.data or [])
+        links = [(term_id, term_id in auto) for term_id in form.terms.data or []]
+        try:
+            saved = template_admin.save_template(template, name=form.name.data, kind=form.kind.data,
+                                                 body=form.body.data, by=g.user, term_links=links,
+                                                 active=form.active.data)
+        except TemplateError as exc:
+            error = exc
+        else:
+            outbox.commit()
+            flash(f"Modelo salvo (versão {saved.current.number}).", "ok")
+            return redirect(url_for("admin.template_edit", template_id=saved.id))
+    status = 422 if form.errors or error else 200
+    kind = form.kind.data or "contract"
+    customers = db.session.scalars(select(Customer).order_by(Customer.name).limit(200))
+    return page("admin/template_form.html", status=status, form=form, template=template, error=error,
+                palette=template_admin.palette(kind), customers=customers, kinds=KIND_LABELS)
+
+
+@bp.post("/modelos/previa")
+@require("manage_templates")
+def template_preview():
+    """Page images of the body being typed (htmx, debounced); unknown variables come back flagged."""
+    kind = request.form.get("kind", "contract")
+    if kind not in KIND_LABELS:
+        abort(400)
+    customer_id = request.form.get("preview_customer_id", type=int)
+    customer = db.session.get(Customer, customer_id) if customer_id else None
+    result = template_admin.preview(request.form.get("body", ""), kind, customer=customer)
+    return render_template("admin/_template_preview.html", preview=result)
+
+
+@bp.get("/modelos/previa/<path:name>")
+@require("manage_templates")
+def template_preview_image(name: str):
+    path = template_admin.preview_file(name) or abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=3600)
