@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from firma.models import PERMISSIONS, ROLES
 
 REQUIRED = DataRequired(message="Campo obrigatório.")
-YES_NO_DEFAULT = [("default", "Padrão da integração"), ("yes", "Sim"), ("no", "Não")]
+YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
 ROLE_LABELS = {"admin": "Administrador", "operator": "Operador", "viewer": "Consulta"}
 
 
@@ -27,8 +27,8 @@ class UserForm(FlaskForm):
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
     email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
     cpf = StringField("CPF", validators=[Optional(), Length(max=14)])
-    role = SelectField("Perfil", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
-    extra_permissions = SelectMultipleField("Permissões adicionais", choices=list(PERMISSIONS.items()))
+    role = SelectField("Perfil", choices={r: ROLE_LABELS[r] for r in ROLES})
+    extra_permissions = SelectMultipleField("Permissões adicionais", choices=dict(PERMISSIONS))
     active = BooleanField("Ativo", default=True)
     password = PasswordField("Senha (deixe em branco para manter)", validators=[Optional(), Length(max=200)])
 
@@ -49,12 +49,12 @@ class ContactUpdateForm(FlaskForm):
     signer_id = HiddenField()
     email = StringField("E-mail", validators=[Optional(), Length(max=254)])
     phone = StringField("Celular", validators=[Optional(), Length(max=20)])
-    channel = SelectField("Canal", choices=[("", "Manter"), ("email", "E-mail"), ("whatsapp", "WhatsApp")])
+    channel = SelectField("Canal", choices={"": "Manter", "email": "E-mail", "whatsapp": "WhatsApp"})
 
 
 class ResendForm(FlaskForm):
     signer_id = HiddenField()
-    channel = SelectField("Canal", choices=[("", "O mesmo"), ("email", "E-mail"), ("whatsapp", "WhatsApp")])
+    channel = SelectField("Canal", choices={"": "O mesmo", "email": "E-mail", "whatsapp": "WhatsApp"})
 
 
 class SettingsForm(FlaskForm):
@@ -81,11 +81,11 @@ class IntegrationMainForm(FlaskForm):
 
 
 class IntegrationConfigForm(FlaskForm):
-    send_method = SelectField("Método de envio", choices=[("contract", "Ao salvar o contrato"),
-                                                          ("service_order", "Ao abrir ordem de serviço")])
+    send_method = SelectField("Método de envio", choices={"contract": "Ao salvar o contrato",
+                                                          "service_order": "Ao abrir ordem de serviço"})
     require_document_photo = BooleanField("Foto do documento obrigatória")
     require_selfie = BooleanField("Selfie obrigatória")
-    geolocation = SelectField("Geolocalização", choices=[("optional", "Opcional"), ("required", "Obrigatória")])
+    geolocation = SelectField("Geolocalização", choices={"optional": "Opcional", "required": "Obrigatória"})
     allow_liveness_fallback = BooleanField("Aceitar foto simples quando a câmera ao vivo não estiver disponível")
     representative_id = SelectField("Representante do provedor", coerce=coerce_id)
     witness_id = SelectField("Testemunha do provedor", coerce=coerce_id)
@@ -99,9 +99,9 @@ class IntegrationNotifyForm(FlaskForm):
     email_body_client = TextAreaField("E-mail ao cliente")
     email_subject_witness = StringField("Assunto do e-mail à testemunha", validators=[Length(max=200)])
     email_body_witness = TextAreaField("E-mail à testemunha do cliente")
-    whatsapp_provider = SelectField("Provedor de WhatsApp", choices=[("console", "Console (testes)"),
-                                                                     ("meta", "Meta WhatsApp Cloud API"),
-                                                                     ("opa", "Opa! Suite")])
+    whatsapp_provider = SelectField("Provedor de WhatsApp", choices={"console": "Console (testes)",
+                                                                     "meta": "Meta WhatsApp Cloud API",
+                                                                     "opa": "Opa! Suite"})
     whatsapp_template_client = StringField("Modelo de WhatsApp ao cliente", validators=[Length(max=120)])
     whatsapp_text_client = TextAreaField("Texto de WhatsApp ao cliente")
     whatsapp_template_witness = StringField("Modelo de WhatsApp à testemunha", validators=[Length(max=120)])
@@ -169,13 +169,13 @@ class ContractForm(FlaskForm):
 
 class TermForm(FlaskForm):
     template_id = SelectField("Termo", coerce=coerce_id)
-    signed = SelectField("Assinado", choices=[("no", "Não (enviar link próprio)"), ("yes", "Sim")])
+    signed = SelectField("Assinado", choices={"no": "Não (enviar link próprio)", "yes": "Sim"})
 
 
 class TemplateForm(FlaskForm):
     name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
-    kind = SelectField("Tipo", choices=[("contract", "Contrato"), ("term", "Termo"),
-                                        ("service_order", "Ordem de serviço")])
+    kind = SelectField("Tipo", choices={"contract": "Contrato", "term": "Termo",
+                                        "service_order": "Ordem de serviço"})
     body = TextAreaField("Conteúdo (HTML com variáveis)", validators=[REQUIRED])
     active = BooleanField("Ativo", default=True)
     terms = SelectMultipleField("Termos vinculados", coerce=int)

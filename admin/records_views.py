@@ -20,7 +20,7 @@ CONTRACT_TABS = {"contrato": "Contrato", "assinatura": "Avalista/Assinatura digi
 
 def _choices(model, label, *where, blank="— escolha —"):
     rows = db.session.scalars(select(model).where(*where).order_by(label))
-    return [(None, blank)] + [(r.id, getattr(r, label.key)) for r in rows]
+    return {None: blank, **{r.id: getattr(r, label.key) for r in rows}}
 
 
 def _saved_message(saved: records.Saved, what: str) -> str:
@@ -130,7 +130,7 @@ def contract_query(q: str, status: str, branch_id: int | None):
 
 def batch_form() -> BatchForm:
     form = BatchForm()
-    form.action.choices = list(batches.ACTIONS.items())
+    form.action.choices = dict(batches.ACTIONS)
     return form
 
 

@@ -12,14 +12,14 @@ from .auth import page, require
 from .forms import INTEGRATION_TABS, BranchForm, EmptyForm, SettingsForm
 
 
-def _user_choices() -> list[tuple]:
+def _user_choices() -> dict:
     users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-    return [(None, "— nenhum —")] + [(u.id, u.name) for u in users]
+    return {None: "— nenhum —", **{u.id: u.name for u in users}}
 
 
-def _integration_choices() -> list[tuple]:
+def _integration_choices() -> dict:
     rows = db.session.scalars(select(Integration).order_by(Integration.description))
-    return [(None, "— nenhuma —")] + [(i.id, i.description) for i in rows]
+    return {None: "— nenhuma —", **{i.id: i.description for i in rows}}
 
 
 @bp.get("/integracoes")

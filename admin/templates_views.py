@@ -30,7 +30,7 @@ def _form(template: DocumentTemplate | None) -> TemplateForm:
     form = TemplateForm(data=data)
     terms = db.session.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == "term")
                                .order_by(DocumentTemplate.name))
-    form.terms.choices = form.auto_terms.choices = [(t.id, t.name) for t in terms]
+    form.terms.choices = form.auto_terms.choices = {t.id: t.name for t in terms}
     return form
 
 
