@@ -2,6 +2,7 @@
 import re
 
 from firma import links
+from firma.extensions import db
 from firma.outbox import commit
 from tests.images import signature_data_url
 
@@ -38,5 +39,7 @@ def sign(client, signer, *, token=None, drawn=True, mode="s"):
     r = client.post(f"{base}/geolocation", headers=headers, data={
         "form_token": ft, "status": "granted", "latitude": "-22.9056", "longitude": "-47.0608", "accuracy": "25"})
     assert r.status_code == 200, r.text
-    return client.post(f"{base}/confirm", headers=headers, data={
+    response = client.post(f"{base}/confirm", headers=headers, data={
         "form_token": ft, "consent": "yes", "document_sha256": signer.envelope.original_sha256})
+    db.session.expire_all()  # jobs (finalisation) commit in their own session: read the outcome afresh
+    return response
