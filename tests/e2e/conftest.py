@@ -8,7 +8,8 @@
 - `launch_phone(video, geolocation=...)`: a 360x740 Android Chrome context on a fresh Chromium whose
   fake camera plays `video` (.y4m); camera permission granted, geolocation granted (a fixed point in
   Campinas) or not granted. Returns a Playwright Page; everything is closed at teardown.
-- `serve_static(files)`: a second loopback HTTP server (another origin) serving the given files.
+- `serve_static(files, host="localhost")`: a second loopback HTTP server serving the given files; as
+  "localhost" it is another site than the app's 127.0.0.1 (so the app is a third party in its iframe).
 Never `playwright install`: we launch /usr/bin/chromium through `executable_path`.
 """
 from __future__ import annotations
@@ -189,7 +190,7 @@ def serve_static(tmp_path):
     """Serve {name: text} from a second loopback server (a different origin); returns its base URL."""
     servers = []
 
-    def serve(files: dict[str, str]) -> str:
+    def serve(files: dict[str, str], *, host: str = "localhost") -> str:
         root = tmp_path / f"site{len(servers)}"
         root.mkdir()
         for name, text in files.items():
@@ -197,7 +198,7 @@ def serve_static(tmp_path):
         server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
+        return f"http://{host}:{server.server_port}"
 
     yield serve
     for server in servers:
