@@ -1,0 +1,24 @@
+"""Bearer authentication with the integration token; the integration is kept on `g` for the request."""
+from functools import wraps
+
+from flask import g, request
+
+from firma.api_tokens import find_integration
+from firma.errors import problem
+
+
+def require_integration(view):
+    """401 problem unless the request carries a valid `Authorization: Bearer <integration token>`."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        integration = find_integration(token.strip()) if scheme.lower() == "bearer" else None
+        if integration is None:
+            response = problem(401, "Token de integração ausente ou inválido.", title="Não autenticado")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="firma"'
+            return response
+        g.integration = integration
+        return view(*args, **kwargs)
+
+    return wrapper
