@@ -28,6 +28,14 @@ def load_user():
     return None
 
 
+@bp.after_request
+def discard_uncommitted(response):
+    """A refused or failed request leaves no half-made change behind in the session."""
+    if response.status_code >= 400:
+        db.session.rollback()
+    return response
+
+
 def require(permission: str):
     """Decorator: the view runs only for users holding `permission` (a pt-BR 403 page otherwise)."""
     def decorate(view):
@@ -45,9 +53,9 @@ def is_fragment() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def page(template: str, fragment: str | None = None, status: int = 200, **context):
+def page(name: str, fragment: str | None = None, /, status: int = 200, **context):
     """The full page, or only its partial when htmx asked for a fragment."""
-    return render_template(fragment if fragment and is_fragment() else template, **context), status
+    return render_template(fragment if fragment and is_fragment() else name, **context), status
 
 
 def info() -> RequestInfo:
