@@ -63,6 +63,7 @@ def test_a_message_travels_through_the_real_queue_storage(backend, app, tmp_path
         huey.execute(task)
         assert len(smtp.messages) == 1
         _db.session.remove()
+        _db.engine.dispose()  # the worker app's own connection pool
 
 
 def test_sweep_command_reports_as_json(app, db):
