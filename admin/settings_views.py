@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from firma import integration_admin as service
-from firma import outbox
+from firma import api_tokens, outbox
 from firma.extensions import db
 from firma.models import Branch, Integration, Settings, User
 
@@ -63,7 +63,7 @@ def integration_token(integration_id: int):
     integration = db.session.get(Integration, integration_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    token = service.rotate_token(integration)
+    token = api_tokens.rotate_token(integration)
     outbox.commit()
     form = INTEGRATION_TABS["integracao"][1](obj=integration)
     html = render_template("admin/integration_form.html", integration=integration, tab="integracao",

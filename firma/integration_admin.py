@@ -9,7 +9,6 @@ from .extensions import db
 from .models import Branch, Integration, Settings, User
 from .notify import messages
 from .templating import TemplateError
-from .tokens import hash_token, new_token
 from .validators import normalise_cnpj
 
 MAX_LOGO_BYTES = 1_000_000
@@ -100,13 +99,6 @@ def save_integration(integration: Integration | None, data: dict) -> Integration
         integration.webhook_url = None
     db.session.flush()
     return integration
-
-
-def rotate_token(integration: Integration) -> str:
-    """A new integration token for the ERP (shown once, stored hashed); the previous one stops working."""
-    token = new_token()
-    integration.token_hash, integration.token_hint = hash_token(token), token[-4:]
-    return token
 
 
 def save_settings(*, company_name: str, digital_signature_default: bool) -> Settings:

@@ -4,7 +4,7 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from firma import signing
+from firma import api_tokens, signing
 from firma.models import Branch, Integration, Settings, User
 from firma.tokens import hash_token
 from tests.admin_client import post
@@ -62,11 +62,11 @@ def test_integration_token_is_shown_once_and_stored_hashed(staff, db, integratio
     assert response.status_code == 200 and "não será mostrado novamente" in body
     token = body.split('id="new-token">')[1].split("<")[0]
     db.session.refresh(integration)
-    assert integration.token_hash == hash_token(token) and integration.token_hint == token[-4:]
+    assert integration.token_hash == hash_token(token) and integration.token_hint == token[:6]
     assert token not in staff.get(f"/admin/integracoes/{integration.id}").get_data(as_text=True)
     post(staff, f"/admin/integracoes/{integration.id}/token")
     db.session.refresh(integration)
-    assert integration.token_hash != hash_token(token)
+    assert integration.token_hash != hash_token(token) and api_tokens.find_integration(token) is None
 
 
 def test_general_parameters(staff, db):
