@@ -59,7 +59,7 @@ def enqueue(name: str, *args, delay: float | None = None) -> None:
 
 def dispatch(name: str, *args, delay: float | None = None) -> None:
     """Hand job `name` to the queue now (callers outside a transaction, e.g. after-commit handlers)."""
-    task = _task(current_app, name)
+    task = _task(current_app._get_current_object(), name)
     if delay:
         task.schedule(args=args, delay=delay)
     else:
@@ -68,8 +68,7 @@ def dispatch(name: str, *args, delay: float | None = None) -> None:
 
 def queue(app: Flask | None = None) -> Huey:
     """The app's Huey instance."""
-    app = app or current_app
-    return init_app(app)
+    return init_app(app or current_app._get_current_object())
 
 
 def init_app(app: Flask) -> Huey:
@@ -122,6 +121,9 @@ def _task(app: Flask, name: str):
 
 
 def _runner(app: Flask, spec: JobSpec) -> Callable[..., object]:
+    # Worker threads have no context of their own: keep the real app, never the current_app proxy.
+    app = getattr(app, "_get_current_object", lambda: app)()
+
     def run(*args):
         with app.app_context():
             return spec.fn(*args)

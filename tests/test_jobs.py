@@ -1,7 +1,9 @@
 """The job queue: jobs run only after a commit, and really travel through SQLite and Redis storage."""
 import os
+import time
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from firma import audit, create_app, delivery, envelopes, jobs, outbox, sync, worker_cli
@@ -85,3 +87,28 @@ def test_sync_finalises_a_signed_envelope_that_was_never_sealed(make_contract, d
     assert envelope.status == "completed" and envelope.finalise_state == "done"
     again = sync.sync_envelope(envelope)
     assert again.actions == [] and again.message.startswith("Assinatura concluída")
+
+
+def test_the_worker_consumer_runs_jobs_in_its_own_threads(app, tmp_path, make_contract, make_customer, db):
+    worker_app = create_app({**{k: app.config[k] for k in ("ENV_NAME", "SECRET_KEY", "SEAL_PASSPHRASE", "PUBLIC_URL",
+                                                          "DATABASE_URL")},
+                             "QUEUE_IMMEDIATE": False, "QUEUE_URL": f"sqlite:///{tmp_path / 'q.sqlite3'}"},
+                            instance_path=app.instance_path)
+    contract_id = make_contract(customer=make_customer(phone=None)).id
+    with SmtpSink() as smtp, worker_app.app_context():
+        worker_app.config.update(MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False)
+        huey = jobs.register_all(current_app)  # as `firma worker` does, with the context-local proxy
+        consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.01,
+                                        max_delay=0.05)
+        consumer.start()
+        try:
+            delivery.send_links(envelopes.create_for_contract(_db.session.get(Contract, contract_id)))
+            outbox.commit()
+            deadline = time.monotonic() + 20
+            while not smtp.messages and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            consumer.stop(graceful=True)
+        assert len(smtp.messages) == 1
+        _db.session.remove()
+        _db.engine.dispose()
