@@ -3,6 +3,7 @@ import pytest
 
 from firma import create_app
 from firma.extensions import db as _db
+from firma.extensions import limiter
 from tests.admin_client import csrf_token, log_in, post
 from tests.conftest import PASSWORD
 
@@ -106,13 +107,19 @@ def test_viewer_can_read(viewer, url):
 
 
 def test_login_is_rate_limited(tmp_path):
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", "DATABASE_URL": "sqlite://",
-                      "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False, "QUEUE_IMMEDIATE": True},
-                     instance_path=str(tmp_path))
-    with app.app_context():
-        _db.create_all()
-    client = app.test_client()
-    codes = [client.post("/admin/entrar", data={"email": "x@isp.test", "password": "nope"}).status_code
-             for _ in range(11)]
+    # `limiter` is one shared instance whose init_app sets `enabled` for every app: restore it afterwards.
+    was_enabled = limiter.enabled
+    try:
+        app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", "DATABASE_URL": "sqlite://",
+                          "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False, "QUEUE_IMMEDIATE": True},
+                         instance_path=str(tmp_path))
+        with app.app_context():
+            _db.create_all()
+        client = app.test_client()
+        codes = [client.post("/admin/entrar", data={"email": "x@isp.test", "password": "nope"}).status_code
+                 for _ in range(11)]
+    finally:
+        limiter.enabled = was_enabled
+        limiter.reset()
     assert codes[:10] == [422] * 10
     assert codes[10] == 429
