@@ -4,7 +4,7 @@
   "use strict";
 
   var MAX_SIDE = 1600, QUALITY = 0.85;
-  var FRAMES = 10, FRAME_GAP_MS = 350, FRAME_W = 640;
+  var FRAMES = 11, FRAME_GAP_MS = 320, FRAME_W = 640;  // ~3.5 s; each frame at a fixed time from the start
   var pending = [];  // uploads that failed for lack of connection: retried when the browser is back online
 
   function $(root, sel) { return root.querySelector(sel); }
@@ -147,12 +147,14 @@
     function burst(prompts) {
       var canvas = document.createElement("canvas"), frames = [], i = 0;
       var cues = { 2: prompts[0], 6: prompts[1] };
+      var t0 = performance.now();
       return new Promise(function (resolve) {
         function next() {
           if (cues[i]) say(cues[i], promptEl);
           grab(video, canvas).then(function (blob) {
             frames.push(blob); i += 1;
-            if (i >= FRAMES) resolve(frames); else setTimeout(next, FRAME_GAP_MS);
+            // scheduled from the start, so encoding time does not stretch the burst or skip a movement
+            if (i >= FRAMES) resolve(frames); else setTimeout(next, Math.max(0, t0 + i * FRAME_GAP_MS - performance.now()));
           });
         }
         next();
