@@ -21,7 +21,7 @@ system-deps:
 	./scripts/system-deps.sh
 
 services:
-	./scripts/services.sh firma_test
+	./scripts/services.sh firma_test firma_migrations
 
 # Serve the demo on SQLite with a job worker beside the server; prints the admin login and signing links.
 run: install

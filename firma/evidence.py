@@ -10,7 +10,7 @@ from .extensions import db
 from .models import Evidence, Signer, utcnow
 from .tokens import sha256_hex
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/json": "json"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/json": "json", "application/zip": "zip"}
 
 
 class EvidenceLocked(RuntimeError):

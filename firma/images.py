@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageFile, ImageOps
 
 # Decoders we accept, whatever the file name or content type claims. MPO is how Pillow names the
 # multi-picture JPEGs many phones write; HEIF only opens when a Pillow HEIF plugin is installed.
@@ -108,6 +108,9 @@ def _decode_upright(img: Image.Image, max_side: int) -> Image.Image:
     scale = max_side / max(w, h)
     if scale < 1:
         img.draft("RGB", (round(w * scale), round(h * scale)))
+    # WeasyPrint switches Pillow's process-wide LOAD_TRUNCATED_IMAGES on when imported; a half-uploaded
+    # photo must still be refused here (WeasyPrint only ever gets our own complete, re-encoded images).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         img.load()
         upright = ImageOps.exif_transpose(img)

@@ -15,6 +15,8 @@ def issue(signer: Signer, *, now: datetime | None = None) -> str:
     token = new_token()
     signer.token_hash = hash_token(token)
     signer.token_expires_at = signer.envelope.expires_at
+    # A locked-out signer is told to ask for a new link: a new link is a new set of attempts.
+    signer.cpf_attempts = signer.liveness_attempts = 0
     signer.last_sent_at = now
     db.session.flush()
     return token

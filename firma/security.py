@@ -1,5 +1,7 @@
 """Response headers: CSP without inline script, framing only for /embed/ and only from allowed origins."""
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
+
+FRAME_ORIGINS = "firma.frame_origins"  # per request (in environ, not g, which a test app context shares)
 
 BASE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -8,7 +10,7 @@ BASE_CSP = (
 
 
 def set_security_headers(response: Response) -> Response:
-    origins = g.get("frame_origins")  # set by the /embed/ view after it loaded the signer's integration
+    origins = request.environ.get(FRAME_ORIGINS)  # set by the /embed/ view once it loaded the integration
     if origins is not None:
         ancestors = " ".join(origins) if origins else "'none'"
         response.headers["Content-Security-Policy"] = f"{BASE_CSP}; frame-ancestors {ancestors}"
@@ -23,3 +25,8 @@ def set_security_headers(response: Response) -> Response:
     if request.path.startswith(("/s/", "/embed/")):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def allow_framing_by(origins: list[str]) -> None:
+    """Let these origins (the integration's subscriber portal) embed the current response."""
+    request.environ[FRAME_ORIGINS] = origins

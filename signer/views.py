@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 
-from flask import (abort, current_app, g, jsonify, make_response, redirect, render_template, request, send_file,
+from flask import (abort, current_app, jsonify, make_response, redirect, render_template, request, send_file,
                    send_from_directory, url_for)
 
 from firma import evidence, identity, links, liveness, previews, signing, storage
@@ -15,6 +15,7 @@ from firma.errors import friendly
 from firma.extensions import csrf, limiter
 from firma.models import SIGNER_ROLES
 from firma.outbox import commit
+from firma.security import allow_framing_by
 from werkzeug.exceptions import Gone, NotFound
 
 from . import bp
@@ -37,7 +38,7 @@ def load_signer(token: str, mode: str, *, allow_done: bool = True):
                                  "Use o último link que você recebeu ou peça um novo ao provedor.")
     envelope = signer.envelope
     if mode == "embed":
-        g.frame_origins = envelope.integration.origins
+        allow_framing_by(envelope.integration.origins)
     if envelope.status == "cancelled":
         raise friendly(Gone, "Esta assinatura foi cancelada pelo provedor.")
     if links.is_expired(signer) and envelope.status != "completed":
