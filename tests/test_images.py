@@ -155,6 +155,15 @@ def test_truncated_jpeg_is_refused() -> None:
     assert "incompleta" in str(error)
 
 
+def test_truncated_jpeg_is_refused_even_after_weasyprint_loosened_pillow() -> None:
+    from PIL import ImageFile
+    import weasyprint  # noqa: F401  (importing it sets ImageFile.LOAD_TRUNCATED_IMAGES for the process)
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    data = encode(halves((800, 600)), "JPEG")
+    assert rejected(data[: len(data) // 2]).code == "corrupt"
+
+
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
 def test_other_formats_are_refused_whatever_the_name(fmt: str) -> None:
     error = rejected(encode(halves(), fmt))
