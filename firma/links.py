@@ -3,9 +3,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Signer, utcnow
+from .models import Envelope, Signer, utcnow
 from .tokens import hash_token, new_token
 
 
@@ -31,7 +32,12 @@ def find_signer(token: str) -> Signer | None:
     """The signer this token belongs to, or None; expiry is the caller's to judge (it shows its own page)."""
     if not token or len(token) > 100:
         return None
-    return db.session.scalar(select(Signer).where(Signer.token_hash == hash_token(token)))
+    # One round trip for what every signer page shows: the envelope, its branch and integration.
+    return db.session.scalar(
+        select(Signer).where(Signer.token_hash == hash_token(token))
+        .options(joinedload(Signer.envelope).joinedload(Envelope.branch),
+                 joinedload(Signer.envelope).joinedload(Envelope.integration))
+    )
 
 
 def is_expired(signer: Signer, now: datetime | None = None) -> bool:
