@@ -2,19 +2,15 @@
 
 Each function records its evidence and an audit event; views only parse requests and call these.
 """
-import base64
-import io
-
 from flask import current_app
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont
 
-from . import audit, evidence, finalise, links, outbox
+from . import audit, evidence, finalise, links, outbox, signature_image
 from .audit import RequestInfo
 from .extensions import db
 from .models import Signer, User, utcnow
 from .validators import digits, is_valid_cnpj, is_valid_cpf
 
-MAX_SIGNATURE_BYTES = 600_000
 GEO_STATUSES = ("granted", "denied", "unavailable", "timeout", "not_shared")
 
 
@@ -125,26 +121,11 @@ def mark_read(signer: Signer, *, seconds_per_page: dict, last_page_reached: bool
 
 def save_drawn_signature(signer: Signer, data_url: str, info: RequestInfo) -> None:
     """Keep the signature_pad PNG after checking it is a real, non-empty image of sane size."""
-    prefix = "data:image/png;base64,"
-    if not data_url or not data_url.startswith(prefix):
-        raise StepError("Desenhe sua assinatura no quadro antes de continuar.")
-    if len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + len(prefix) + 4:
-        raise StepError("A imagem da assinatura é grande demais.")
     try:
-        raw = base64.b64decode(data_url[len(prefix):], validate=True)
-        with Image.open(io.BytesIO(raw)) as img:
-            if img.format != "PNG" or img.width > 4000 or img.height > 2000:
-                raise StepError("Imagem de assinatura inválida.")
-            img.load()
-            rgba = img.convert("RGBA")
-    except (ValueError, UnidentifiedImageError, OSError):
-        raise StepError("Imagem de assinatura inválida.") from None
-    inked = sum(1 for a in rgba.getchannel("A").getdata() if a > 0) if rgba.getextrema()[3][1] else 0
-    if inked < 50:
-        raise StepError("A assinatura está em branco. Desenhe com o dedo no quadro.")
-    png = _png(rgba.crop(rgba.getbbox()))
-    evidence.store(signer, "signature", info=info, content=png, content_type="image/png",
-                   data={"method": "drawn", "width": rgba.width, "height": rgba.height})
+        png = signature_image.clean_png(data_url)
+    except signature_image.BadSignature as exc:
+        raise StepError(str(exc)) from None
+    evidence.store(signer, "signature", info=info, content=png, content_type="image/png", data={"method": "drawn"})
     audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="drawn")
 
 
@@ -157,7 +138,7 @@ def save_typed_signature(signer: Signer, typed_name: str, info: RequestInfo) -> 
     draw = ImageDraw.Draw(img)
     font = _signature_font(64)
     draw.text((20, 60), name, fill=(20, 30, 90, 255), font=font)
-    png = _png(img.crop(img.getbbox()))
+    png = signature_image.to_png(img.crop(img.getbbox()))
     evidence.store(signer, "signature", info=info, content=png, content_type="image/png",
                    data={"method": "typed", "typed_name": name})
     audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="typed")
@@ -255,12 +236,6 @@ def _mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, aut
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-def _png(img: Image.Image) -> bytes:
-    out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
 
 def _signature_font(size: int):
     for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf",

@@ -1,12 +1,9 @@
 """Staff accounts: sign-in, users and roles, the one permission check, personal API tokens and stored signatures."""
-import base64
-import io
-
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import signature_image
 from .errors import friendly
 from .extensions import db
 from .models import PERMISSIONS, ROLES, User, utcnow
@@ -14,7 +11,6 @@ from .tokens import hash_token, new_token
 from .validators import normalise_cpf, normalise_email
 
 MIN_PASSWORD = 10
-MAX_SIGNATURE_BYTES = 600_000
 # A constant hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("firma-dummy-password")
 
@@ -89,22 +85,7 @@ def revoke_api_token(user: User) -> None:
 
 def save_signature(user: User, data_url: str) -> None:
     """Store the user's drawn signature (signature_pad PNG) for automatic signing."""
-    prefix = "data:image/png;base64,"
-    if not data_url or not data_url.startswith(prefix):
-        raise StaffError("Desenhe sua assinatura no quadro antes de salvar.")
-    if len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + len(prefix) + 4:
-        raise StaffError("A imagem da assinatura é grande demais.")
     try:
-        raw = base64.b64decode(data_url[len(prefix):], validate=True)
-        with Image.open(io.BytesIO(raw)) as img:
-            if img.format != "PNG" or img.width > 4000 or img.height > 2000:
-                raise StaffError("Imagem de assinatura inválida.")
-            rgba = img.convert("RGBA")
-    except (ValueError, UnidentifiedImageError, OSError):
-        raise StaffError("Imagem de assinatura inválida.") from None
-    box = rgba.getbbox()
-    if box is None or (box[2] - box[0]) * (box[3] - box[1]) < 200:
-        raise StaffError("A assinatura está em branco.")
-    out = io.BytesIO()
-    rgba.crop(box).save(out, "PNG", optimize=True)
-    user.signature_png = out.getvalue()
+        user.signature_png = signature_image.clean_png(data_url)
+    except signature_image.BadSignature as exc:
+        raise StaffError(str(exc)) from None

@@ -64,6 +64,17 @@ def check_form_token(token: str) -> None:
         abort(400, "Formulário expirado. Recarregue a página.")
 
 
+def signer_for_post(token: str, mode: str, step: str | None = None, *, upload: bool = False):
+    """Load a signer for a form post: the step must be reachable, an upload within limits, the form token right."""
+    signer = load_signer(token, mode, allow_done=False)
+    if step and not signing.may_open(signer, step):
+        abort(409)
+    if upload and upload_too_large():  # judged by the declared length, before the body is read
+        abort(render_step(signer, token, mode, step, error=too_large_message(), status=413))
+    check_form_token(token)
+    return signer
+
+
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -124,8 +135,7 @@ def step(mode: str, token: str, step: str):
 @bp.post(f"/{MODES}/welcome")
 @limiter.limit("20/minute")
 def welcome(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    check_form_token(token)
+    signer = signer_for_post(token, mode)
     try:
         signing.confirm_identity(signer, request.form.get("cpf", ""), info())
     except signing.StepError as exc:
@@ -138,10 +148,7 @@ def welcome(mode: str, token: str):
 
 @bp.post(f"/{MODES}/read")
 def read(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    check_form_token(token)
-    if not signing.may_open(signer, "read"):
-        abort(409)
+    signer = signer_for_post(token, mode, "read")
     if request.form.get("have_read") != "yes":
         return render_step(signer, token, mode, "read", error="Marque que você leu o documento.", status=422)
     try:
@@ -157,10 +164,7 @@ def read(mode: str, token: str):
 
 @bp.post(f"/{MODES}/signature")
 def signature(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    check_form_token(token)
-    if not signing.may_open(signer, "signature"):
-        abort(409)
+    signer = signer_for_post(token, mode, "signature")
     try:
         if request.form.get("signature"):
             signing.save_drawn_signature(signer, request.form["signature"], info())
@@ -175,8 +179,7 @@ def signature(mode: str, token: str):
 @bp.post(f"/{MODES}/geolocation")
 @limiter.limit("30/minute")
 def geolocation(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    check_form_token(token)
+    signer = signer_for_post(token, mode)
     try:
         signing.record_geolocation(signer, status=request.form.get("status", ""), info=info(),
                                    latitude=request.form.get("latitude"), longitude=request.form.get("longitude"),
@@ -189,8 +192,7 @@ def geolocation(mode: str, token: str):
 
 @bp.post(f"/{MODES}/confirm")
 def confirm(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    check_form_token(token)
+    signer = signer_for_post(token, mode)
     try:
         signing.confirm(signer, consent=request.form.get("consent") == "yes",
                         document_sha256=request.form.get("document_sha256", ""), info=info())
@@ -277,12 +279,7 @@ def too_large_message() -> str:
 @bp.post(f"/{MODES}/document/<any(front, back):side>")
 @limiter.limit("30/minute")
 def document_photo(mode: str, token: str, side: str):
-    signer = load_signer(token, mode, allow_done=False)
-    if not signing.may_open(signer, "document"):
-        abort(409)
-    if upload_too_large():
-        return render_step(signer, token, mode, "document", error=too_large_message(), status=413)
-    check_form_token(token)
+    signer = signer_for_post(token, mode, "document", upload=True)
     try:
         row = identity.save_document_photo(signer, side, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]),
                                            info())
@@ -302,10 +299,7 @@ def document_photo(mode: str, token: str, side: str):
 @bp.post(f"/{MODES}/selfie/challenge")
 @limiter.limit("20/minute")
 def selfie_challenge(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    check_form_token(token)
-    if not signing.may_open(signer, "selfie"):
-        abort(409)
+    signer = signer_for_post(token, mode, "selfie")
     try:
         challenge = identity.start_liveness(signer)
     except signing.StepError as exc:
@@ -318,12 +312,7 @@ def selfie_challenge(mode: str, token: str):
 @bp.post(f"/{MODES}/selfie")
 @limiter.limit("20/minute")
 def selfie(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    if not signing.may_open(signer, "selfie"):
-        abort(409)
-    if upload_too_large():
-        return render_step(signer, token, mode, "selfie", error=too_large_message(), status=413)
-    check_form_token(token)
+    signer = signer_for_post(token, mode, "selfie", upload=True)
     frames = [f.stream.read(liveness.MAX_FRAME_BYTES + 1)
               for f in request.files.getlist("frame")[: liveness.MAX_FRAMES + 1]]
     try:
@@ -339,12 +328,7 @@ def selfie(mode: str, token: str):
 @bp.post(f"/{MODES}/selfie/photo")
 @limiter.limit("20/minute")
 def selfie_photo(mode: str, token: str):
-    signer = load_signer(token, mode, allow_done=False)
-    if not signing.may_open(signer, "selfie"):
-        abort(409)
-    if upload_too_large():
-        return render_step(signer, token, mode, "selfie", error=too_large_message(), status=413)
-    check_form_token(token)
+    signer = signer_for_post(token, mode, "selfie", upload=True)
     try:
         identity.save_fallback_selfie(signer, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]), info())
     except signing.StepError as exc:
