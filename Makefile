@@ -37,7 +37,7 @@ test: install system-deps services
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: install
-	$(BIN)/python -m pytest
+	FIRMA_TEST_QUEUE_URL=$(REDIS_URL) $(BIN)/python -m pytest
 
 # The same suite on PostgreSQL with the Redis-backed queue (real browser tests ran once already, above).
 test-postgres: install

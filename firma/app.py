@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config
+from . import config, jobs, models  # noqa: F401  (models: known to Alembic and create_all)
 from .extensions import csrf, db, limiter, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,13 +29,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (the models must be known to Alembic and create_all)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
+    jobs.init_app(app)  # the queue, its jobs, and the after-commit subscribers (webhooks, signed copies)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,7 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import audit, seal, verification
+from . import audit, seal, verification, worker_cli
 from .extensions import db
 from .models import Envelope
 
@@ -18,6 +18,7 @@ from .models import Envelope
 def register(app) -> None:
     for command in (init, seed, demo, verify, audit_verify):
         app.cli.add_command(command)
+    worker_cli.register(app)
 
 
 def main() -> None:
