@@ -3,7 +3,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import outbox
 from .extensions import db
@@ -45,7 +45,14 @@ def chain_hash(prev_hash: str, event: Event) -> str:
 def record(
     envelope: Envelope, type_: str, *, signer: Signer | None = None, info: RequestInfo = SYSTEM, **data
 ) -> Event:
-    """Append an event; the (envelope, seq) unique key makes a racing append fail rather than fork the chain."""
+    """Append an event to the envelope's chain, one writer at a time.
+
+    The no-op UPDATE locks the envelope's row (PostgreSQL) or takes the write lock (SQLite) until commit, so two
+    requests for the same envelope append in turn instead of colliding on the (envelope, seq) unique key.
+    """
+    db.session.execute(update(Envelope).where(Envelope.id == envelope.id)
+                       .values(chain_length=Envelope.chain_length)
+                       .execution_options(synchronize_session=False))
     last = db.session.execute(
         select(Event.seq, Event.hash).where(Event.envelope_id == envelope.id).order_by(Event.seq.desc()).limit(1)
     ).first()
