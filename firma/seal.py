@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
@@ -163,7 +165,8 @@ class Sealer:
             location=location,
         )
         writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
-        out = signers.sign_pdf(
+        out = outside_event_loop(
+            signers.sign_pdf,
             writer,
             meta,
             signer=self._signer,
@@ -171,6 +174,16 @@ class Sealer:
             bytes_reserved=BYTES_RESERVED_B_T if self._timestamper else BYTES_RESERVED_B_B,
         )
         return out.getvalue()
+
+
+def outside_event_loop(fn, *args, **kwargs):
+    """Call fn, which uses asyncio.run inside (pyHanko's sync API), even where this thread runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
 
 
 _cache: dict[tuple[str, int, str | None, str], Sealer] = {}
@@ -236,7 +249,8 @@ def _check_signature(sig: EmbeddedPdfSignature, trusted_sha256: str | None) -> S
     # Whose key made the seal is decided by the fingerprint above, so the embedded certificate (and
     # the timestamp token's own TSA certificates) can serve as trust anchors for the checks that
     # remain: validity period, key usage, signature maths. Nothing is fetched from the network.
-    status = validate_pdf_signature(
+    status = outside_event_loop(
+        validate_pdf_signature,
         sig,
         signer_validation_context=ValidationContext(trust_roots=[cert], allow_fetching=False),
         ts_validation_context=ValidationContext(

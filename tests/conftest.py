@@ -43,7 +43,9 @@ def app(instance_dir):
     with app.app_context():
         _db.drop_all()
         _db.create_all()
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close pooled connections now, not at interpreter exit (ResourceWarning)
 
 
 @pytest.fixture()

@@ -34,4 +34,5 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path, instance_dir):
         assert diff == [], f"models and migrations disagree: {diff}"
         downgrade(directory=directory, revision="base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
     engine.dispose()

@@ -308,3 +308,14 @@ def test_get_sealer_loads_once_and_reloads_when_the_file_changes(p12_path: Path)
     assert reloaded.certificate_sha256 == first.certificate_sha256
     with pytest.raises(ValueError):
         get_sealer(p12_path, b"not-the-passphrase")
+
+
+def test_seal_and_verify_work_inside_a_running_event_loop(sealer: Sealer, contract_pdf: bytes) -> None:
+    """pyHanko's sync API calls asyncio.run; Firma must still seal when a loop runs (e.g. next to Playwright)."""
+    import asyncio
+
+    async def inside():
+        sealed = sealer.seal(contract_pdf, reason="r", location="l")
+        return verify_sealed_pdf(sealed, sealer.certificate_sha256)
+
+    assert asyncio.run(inside()).ok

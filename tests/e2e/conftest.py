@@ -148,8 +148,9 @@ def make_envelope(live_server) -> Callable[..., LiveEnvelope]:
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
+    """One Playwright per e2e module, stopped after it (its event loop must not outlive them)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
