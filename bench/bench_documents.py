@@ -1,20 +1,17 @@
 """Render a realistic 10-page contract with render_contract, beside WeasyPrint rendering the same HTML directly."""
 from __future__ import annotations
 
-import statistics
-import time
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import weasyprint
 
-from bench.report import row
+from bench.report import interleaved_medians_ms, row
 from firma.documents import render_contract
 from firma.models import Branch, Contract, Customer, DocumentTemplate, TemplateTermLink, TemplateVersion
 
 NOW = datetime(2026, 11, 23, 17, 30, tzinfo=timezone.utc)
 PUBLIC_CODE = "K7QF-2M9X-WD4P"
-RUNS = 5
 
 _CLAUSE = (
     "<p><strong>Cláusula {n}ª.</strong> A CONTRATADA prestará ao CONTRATANTE, {{{{ cliente.nome }}}}, inscrito no "
@@ -87,25 +84,12 @@ def ten_page_contract_html() -> str:
     return render_contract(ten_page_contract(), public_code=PUBLIC_CODE, now=NOW).html
 
 
-def _medians_ms(*fns) -> list[float]:
-    """Median time of each function; runs are interleaved so machine noise hits all of them alike."""
-    for fn in fns:
-        fn()  # warm: fonts, stylesheets, compiled template
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(RUNS):
-        for fn, samples in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            samples.append((time.perf_counter() - start) * 1000)
-    return [statistics.median(samples) for samples in times]
-
-
 def main() -> None:
     contract = ten_page_contract()
     rendered = render_contract(contract, public_code=PUBLIC_CODE, now=NOW)
     assert rendered.pages == 10, rendered.pages
     html = rendered.html
-    ours, baseline = _medians_ms(
+    ours, baseline = interleaved_medians_ms(
         lambda: render_contract(contract, public_code=PUBLIC_CODE, now=NOW),
         lambda: weasyprint.HTML(string=html).write_pdf(),
     )

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,7 +16,7 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pypdf import PdfReader, PdfWriter
 
 from bench.bench_documents import ten_page_contract_html
-from bench.report import row
+from bench.report import interleaved_medians_ms, row
 from firma import seal
 from firma.assemble import assemble
 from firma.manifest import (
@@ -28,7 +25,6 @@ from firma.manifest import (
 )
 from tests import faces
 
-RUNS = 5
 PASSPHRASE = b"bench-passphrase"
 T0 = datetime(2025, 3, 5, 17, 0, tzinfo=timezone.utc)
 USER_AGENT = ("Mozilla/5.0 (Linux; Android 11; SM-A125F) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -92,19 +88,6 @@ def _manifest_data(original_sha256: str) -> ManifestData:
     )
 
 
-def _medians_ms(*fns: Callable[[], object]) -> list[float]:
-    """Median time of each function; runs interleave so machine noise hits all of them alike."""
-    for fn in fns:
-        fn()  # warm: fonts, templates, keys
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(RUNS):
-        for fn, samples in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            samples.append((time.perf_counter() - start) * 1000)
-    return [statistics.median(samples) for samples in times]
-
-
 def main() -> None:
     original = weasyprint.HTML(string=ten_page_contract_html()).write_pdf()
     assert len(PdfReader(io.BytesIO(original)).pages) == 10
@@ -136,7 +119,7 @@ def main() -> None:
 
     final = ours()
     photos = sum(len(s.document_front) + len(s.document_back) + len(s.selfie) + len(s.signature) for s in data.signers)
-    ours_ms, baseline_ms, html_ms = _medians_ms(ours, baseline, lambda: manifest_html(data))
+    ours_ms, baseline_ms, html_ms = interleaved_medians_ms(ours, baseline, lambda: manifest_html(data))
     row("Finalise 10-page contract, 4 signers (manifest+merge+json+seal)", ours_ms, baseline_ms, "ms",
         "≤ 1.25x; ≤ 1000 ms")
     row("  of which thumbnails + QR + manifest HTML", html_ms, None, "ms")
