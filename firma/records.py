@@ -3,6 +3,7 @@
 Each function changes the session and flushes; the caller commits once with `outbox.commit()`, so a
 signing link is only queued for a change that really committed.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -132,11 +133,25 @@ def should_send(contract: Contract) -> bool:
                 and not _has_live_envelope(contract))
 
 
-def send_contract(contract: Contract, *, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
-    """Open the contract's envelope and queue its signing links."""
-    envelope = envelopes.create_for_contract(contract, by=by, info=info)
+def open_and_send(create, record, *, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
+    """Open the record's envelope with `create` (an envelopes.create_for_* function) and queue its links."""
+    envelope = create(record, by=by, info=info)
     delivery.send_links(envelope, by=by)
     return envelope
+
+
+def send_contract(contract: Contract, *, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
+    """Open the contract's envelope and queue its signing links."""
+    return open_and_send(envelopes.create_for_contract, contract, by=by, info=info)
+
+
+@contextmanager
+def refusal_named(what: str):
+    """Turn an envelope refusal into a RecordError that says what was not sent, and why."""
+    try:
+        yield
+    except envelopes.EnvelopeError as exc:
+        raise RecordError(f"{what} para assinatura: {exc}") from None
 
 
 def save_contract(contract: Contract | None, data: dict, *, by: User | None = None,
@@ -180,10 +195,8 @@ def save_contract(contract: Contract | None, data: dict, *, by: User | None = No
     db.session.flush()
     envelope = None
     if should_send(contract):
-        try:
+        with refusal_named("Contrato não enviado"):
             envelope = send_contract(contract, by=by, info=info)
-        except envelopes.EnvelopeError as exc:
-            raise RecordError(f"Contrato não enviado para assinatura: {exc}") from None
     return Saved(contract, envelope)
 
 
@@ -197,11 +210,8 @@ def add_term(contract: Contract, template: DocumentTemplate | None, *, signed: b
     db.session.flush()
     if signed:
         return Saved(term)
-    try:
-        envelope = envelopes.create_for_term(term, by=by, info=info)
-    except envelopes.EnvelopeError as exc:
-        raise RecordError(f"Termo não enviado para assinatura: {exc}") from None
-    delivery.send_links(envelope, by=by)
+    with refusal_named("Termo não enviado"):
+        envelope = open_and_send(envelopes.create_for_term, term, by=by, info=info)
     return Saved(term, envelope)
 
 
@@ -246,9 +256,6 @@ def create_service_order(data: dict, *, by: User | None = None, info: RequestInf
     if not (subject.digital_signature and integration is not None and integration.active
             and integration.send_method == "service_order"):
         return Saved(order)
-    try:
-        envelope = envelopes.create_for_service_order(order, by=by, info=info)
-    except envelopes.EnvelopeError as exc:
-        raise RecordError(f"Ordem de serviço não enviada para assinatura: {exc}") from None
-    delivery.send_links(envelope, by=by)
+    with refusal_named("Ordem de serviço não enviada"):
+        envelope = open_and_send(envelopes.create_for_service_order, order, by=by, info=info)
     return Saved(order, envelope)
