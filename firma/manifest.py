@@ -25,7 +25,8 @@ from user_agents import parse as parse_user_agent
 
 from . import audit, storage
 from .filters import local_time
-from .models import CHANNELS, SIGNER_ROLES, Envelope, Event, Evidence, Signer
+from .models import Envelope, Event, Evidence, Signer
+from .models.envelopes import SignerLabels
 from .validators import format_cpf_cnpj, format_phone
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "pdf"
@@ -39,10 +40,6 @@ KIND_LABELS = {
 ENVELOPE_STATUS_LABELS = {
     "pending": "Pendente", "completed": "Concluído", "cancelled": "Cancelado", "expired": "Expirado",
     "declined": "Recusado",
-}
-SIGNER_STATUS_LABELS = {
-    "pending": "Pendente", "sent": "Enviado", "viewed": "Visualizado", "signed": "Assinado", "declined": "Recusado",
-    "expired": "Expirado",
 }
 EVENT_LABELS = {  # types written through firma.audit.record; an unknown type shows its code
     "envelope.created": "Envelope criado",
@@ -115,7 +112,7 @@ class Reading:
 
 
 @dataclass
-class SignerEntry:
+class SignerEntry(SignerLabels):
     """Everything the manifest shows about one signer; image fields hold the original JPEG/PNG bytes."""
 
     order: int
@@ -152,17 +149,6 @@ class SignerEntry:
     selfie: bytes | None = field(default=None, repr=False)
     signature: bytes | None = field(default=None, repr=False)
 
-    @property
-    def role_label(self) -> str:
-        return SIGNER_ROLES.get(self.role, self.role)
-
-    @property
-    def channel_label(self) -> str:
-        return CHANNELS.get(self.channel, self.channel)
-
-    @property
-    def status_label(self) -> str:
-        return SIGNER_STATUS_LABELS.get(self.status, self.status)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,26 @@ SIGNER_ROLES = {
 }
 SIGNER_STATUSES = ("pending", "sent", "viewed", "signed", "declined", "expired")
 CHANNELS = {"email": "E-mail", "whatsapp": "WhatsApp", "portal": "Portal do assinante", "automatic": "Automático"}
+SIGNER_STATUS_LABELS = {
+    "pending": "Pendente", "sent": "Enviado", "viewed": "Visualizado", "signed": "Assinado", "declined": "Recusado",
+    "expired": "Expirado",
+}
+
+
+class SignerLabels:
+    """pt-BR labels for anything with a signer's role, channel and status (the model, the manifest's entries)."""
+
+    @property
+    def role_label(self) -> str:
+        return SIGNER_ROLES.get(self.role, self.role)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel, self.channel)
+
+    @property
+    def status_label(self) -> str:
+        return SIGNER_STATUS_LABELS.get(self.status, self.status)
 
 
 class Envelope(db.Model):
@@ -61,7 +81,7 @@ class Envelope(db.Model):
     signers = relationship("Signer", back_populates="envelope", order_by="Signer.order")
 
 
-class Signer(db.Model):
+class Signer(SignerLabels, db.Model):
     """One person who signs an envelope, with their link token (hashed) and requirements."""
 
     __tablename__ = "signers"
@@ -99,14 +119,6 @@ class Signer(db.Model):
     envelope = relationship("Envelope", back_populates="signers")
     user = relationship("User")
     evidence = relationship("Evidence", back_populates="signer", order_by="Evidence.id")
-
-    @property
-    def role_label(self) -> str:
-        return SIGNER_ROLES.get(self.role, self.role)
-
-    @property
-    def channel_label(self) -> str:
-        return CHANNELS.get(self.channel, self.channel)
 
     @property
     def is_done(self) -> bool:
