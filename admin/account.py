@@ -2,9 +2,10 @@
 from flask import abort, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 
-from firma import outbox, staff
 from firma.extensions import db
 from firma.models import User
+from firma.org import staff
+from firma.platform import outbox
 
 from . import bp
 from .auth import page, require

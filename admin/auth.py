@@ -3,11 +3,11 @@ from functools import wraps
 
 from flask import g, redirect, render_template, request, session, url_for
 
-from firma import staff
-from firma.audit import RequestInfo
+from firma.evidence.audit import RequestInfo
 from firma.extensions import db, limiter
 from firma.models import User
-from firma.outbox import commit
+from firma.org import staff
+from firma.platform.outbox import commit
 
 from . import bp
 from .forms import LoginForm

@@ -2,10 +2,11 @@
 from flask import abort, g, redirect, request, url_for
 from sqlalchemy import select
 
-from firma import batches as service
-from firma import outbox, staff
+from firma.envelopes import batches
 from firma.extensions import db
 from firma.models import Batch, BatchItem, Contract
+from firma.org import staff
+from firma.platform import outbox
 
 from . import bp
 from .auth import page
@@ -18,15 +19,15 @@ def batch_start():
     if not form.validate_on_submit():
         abort(400)
     action = form.action.data
-    staff.check(g.user, service.PERMISSION[action])
+    staff.check(g.user, batches.PERMISSION[action])
     if request.form.get("select_all"):
         ids = list(db.session.scalars(contract_query(**contract_filters()).with_only_columns(Contract.id)
                                       .order_by(None)))
     else:
         ids = request.form.getlist("ids", type=int)
     try:
-        batch = service.start(action, ids, params={"reason": form.reason.data or ""}, by=g.user)
-    except service.BatchError as exc:
+        batch = batches.start(action, ids, params={"reason": form.reason.data or ""}, by=g.user)
+    except batches.BatchError as exc:
         return page("admin/batch_error.html", status=422, error=str(exc))
     outbox.commit()
     return redirect(url_for("admin.batch", batch_id=batch.id))
@@ -40,7 +41,7 @@ def _load(batch_id: int) -> Batch:
 def batch(batch_id: int):
     row = _load(batch_id)
     items = db.session.scalars(select(BatchItem).where(BatchItem.batch_id == row.id).order_by(BatchItem.id))
-    return page("admin/batch.html", batch=row, items=items, progress=service.progress(row), actions=service.ACTIONS)
+    return page("admin/batch.html", batch=row, items=items, progress=batches.progress(row), actions=batches.ACTIONS)
 
 
 @bp.get("/lotes/<int:batch_id>/progresso")
@@ -48,4 +49,4 @@ def batch_progress(batch_id: int):
     """The self-replacing progress partial: polls every second until the batch is done."""
     row = _load(batch_id)
     return page("admin/_batch_progress.html", "admin/_batch_progress.html", batch=row,
-                progress=service.progress(row))
+                progress=batches.progress(row))

@@ -1,10 +1,12 @@
 """The panel's front page and the retry buttons for failed deliveries and finalisations."""
 from flask import abort, flash, g, redirect, url_for
 
-from firma import dashboard as service
-from firma import delivery, finalise, outbox, webhooks
+from firma.delivery import deliveries, webhooks
+from firma.envelopes.dashboard import summary
 from firma.extensions import db
 from firma.models import Delivery, Envelope
+from firma.platform import outbox
+from firma.sealing import finalise
 
 from . import bp
 from .auth import page, require
@@ -13,7 +15,7 @@ from .forms import EmptyForm
 
 @bp.get("/")
 def dashboard():
-    return page("admin/dashboard.html", summary=service.summary(), form=EmptyForm())
+    return page("admin/dashboard.html", summary=summary(), form=EmptyForm())
 
 
 @bp.post("/entregas/<int:delivery_id>/reenviar")
@@ -26,10 +28,10 @@ def retry_delivery(delivery_id: int):
         if row.channel == "webhook":
             webhooks.replay(row, by=g.user)
         elif row.signer is not None:
-            delivery.send_link(row.signer, channel=row.channel, purpose="resend")
+            deliveries.send_link(row.signer, channel=row.channel, purpose="resend")
         else:
             abort(404)
-    except delivery.DeliveryError as exc:
+    except deliveries.DeliveryError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.dashboard"))
     outbox.commit()

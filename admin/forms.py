@@ -2,8 +2,8 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, SelectField,
-    SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+    StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 

@@ -4,10 +4,15 @@ from datetime import date
 from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
 from sqlalchemy import select
 
-from firma import audit, delivery, envelopes, history as service, manifest, outbox, storage, sync
+from firma.br.emails import normalise_email
+from firma.br.phones import normalise_phone
+from firma.delivery import deliveries
+from firma.envelopes import create, lifecycle, sync
+from firma.envelopes import history as service
+from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
 from firma.models import Branch, Delivery, Envelope, Evidence, Integration, Signer
-from firma.validators import normalise_email, normalise_phone
+from firma.platform import outbox, storage
 
 from . import bp
 from .auth import info, page, require
@@ -95,8 +100,8 @@ def envelope_resend(envelope_id: int):
         abort(400)
     signer = _signer(env, form.signer_id.data)
     try:
-        delivery.send_link(signer, channel=form.channel.data or None, purpose="resend")
-    except delivery.DeliveryError as exc:
+        deliveries.send_link(signer, channel=form.channel.data or None, purpose="resend")
+    except deliveries.DeliveryError as exc:
         return _detail(env, status=422, error=str(exc))
     outbox.commit()
     flash(f"Link reenviado para {signer.name}.", "ok")
@@ -115,10 +120,10 @@ def envelope_contact(envelope_id: int):
     try:
         email = normalise_email(form.email.data) if (form.email.data or "").strip() else None
         phone = normalise_phone(form.phone.data) if (form.phone.data or "").strip() else None
-        envelopes.update_contact(signer, email=email, phone=phone, channel=form.channel.data or None, by=g.user,
+        lifecycle.update_contact(signer, email=email, phone=phone, channel=form.channel.data or None, by=g.user,
                                  info=info())
-        delivery.send_link(signer, purpose="resend")
-    except (ValueError, delivery.DeliveryError) as exc:
+        deliveries.send_link(signer, purpose="resend")
+    except (ValueError, deliveries.DeliveryError) as exc:
         db.session.rollback()
         return _detail(_envelope(envelope_id), status=422, error=str(exc))
     outbox.commit()
@@ -134,8 +139,8 @@ def envelope_cancel(envelope_id: int):
     if not form.validate_on_submit():
         return _detail(env, status=422, error="Informe o motivo do cancelamento.")
     try:
-        envelopes.cancel(env, reason=form.reason.data, by=g.user, info=info())
-    except envelopes.EnvelopeError as exc:
+        lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info())
+    except create.EnvelopeError as exc:
         return _detail(env, status=422, error=str(exc))
     outbox.commit()
     flash("Assinatura cancelada.", "ok")
@@ -147,7 +152,7 @@ def envelope_download(envelope_id: int, what: str):
     env = _envelope(envelope_id)
     name = f"{env.public_code}-{what}.pdf"
     if what == "manifesto":
-        data = manifest.render_manifest(manifest.collect(env, public_url=current_app.config["PUBLIC_URL"]))
+        data = manifest_pdf.render_manifest(manifest.collect(env, public_url=current_app.config["PUBLIC_URL"]))
         return Response(data, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     path = env.original_path if what == "original" else env.final_path

@@ -2,12 +2,14 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from firma import batches, outbox, records
+from firma.br.identifiers import digits
+from firma.envelopes import batches
 from firma.extensions import db
-from firma.models import (
-    Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Subject,
-)
-from firma.validators import digits
+from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Subject
+from firma.platform import outbox
+from firma.records.contracts import RecordError, Saved, add_term, new_contract_defaults, save_contract, should_send
+from firma.records.customers import clean_field, save_contact, save_customer
+from firma.records.service_orders import create_service_order, save_subject
 
 from . import bp
 from .auth import info, page, require
@@ -23,7 +25,7 @@ def _choices(model, label, *where, blank="— escolha —"):
     return {None: blank, **{r.id: getattr(r, label.key) for r in rows}}
 
 
-def _saved_message(saved: records.Saved, what: str) -> str:
+def _saved_message(saved: Saved, what: str) -> str:
     if saved.envelope is None:
         return f"{what} salvo."
     return f"{what} salvo e enviado para assinatura ({saved.envelope.public_code})."
@@ -57,8 +59,8 @@ def customer_edit(customer_id: int | None):
     error = None
     if form.validate_on_submit():
         try:
-            records.save_customer(customer, form.data)
-        except records.RecordError as exc:
+            save_customer(customer, form.data)
+        except RecordError as exc:
             error = exc
         else:
             outbox.commit()
@@ -75,9 +77,9 @@ def validate_field(field: str):
         abort(404)
     value = request.form.get(field, "")
     try:
-        records.clean_field(field, value)
+        clean_field(field, value)
         message = None
-    except records.RecordError as exc:
+    except RecordError as exc:
         message = str(exc)
     return render_template("admin/_field_check.html", field=field, message=message, value=value)
 
@@ -100,8 +102,8 @@ def contact_edit(contact_id: int | None):
     error = None
     if form.validate_on_submit():
         try:
-            records.save_contact(contact, form.data)
-        except records.RecordError as exc:
+            save_contact(contact, form.data)
+        except RecordError as exc:
             error = exc
         else:
             outbox.commit()
@@ -152,7 +154,7 @@ def contracts():
 
 
 def contract_form(contract: Contract | None) -> ContractForm:
-    form = ContractForm(obj=contract, data=None if contract else records.new_contract_defaults())
+    form = ContractForm(obj=contract, data=None if contract else new_contract_defaults())
     form.customer_id.choices = _choices(Customer, Customer.name)
     form.branch_id.choices = _choices(Branch, Branch.name)
     form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name, DocumentTemplate.kind == "contract")
@@ -190,12 +192,12 @@ def contract_save(contract_id: int | None):
     error = None
     if form.validate_on_submit():
         data = form.data
-        if data["use_digital_signature"] and not g.user.can("send") and (row is None or records.should_send(row)):
-            error = records.RecordError("Você não tem permissão para enviar contratos para assinatura.")
+        if data["use_digital_signature"] and not g.user.can("send") and (row is None or should_send(row)):
+            error = RecordError("Você não tem permissão para enviar contratos para assinatura.")
         else:
             try:
-                saved = records.save_contract(row, data, by=g.user, info=info())
-            except records.RecordError as exc:
+                saved = save_contract(row, data, by=g.user, info=info())
+            except RecordError as exc:
                 error = exc
             else:
                 outbox.commit()
@@ -214,12 +216,12 @@ def term_add(contract_id: int):
     if term_form.validate_on_submit():
         signed = term_form.signed.data == "yes"
         if not signed and not g.user.can("send"):
-            error = records.RecordError("Você não tem permissão para enviar termos para assinatura.")
+            error = RecordError("Você não tem permissão para enviar termos para assinatura.")
         else:
             template = db.session.get(DocumentTemplate, term_form.template_id.data or 0)
             try:
-                saved = records.add_term(row, template, signed=signed, by=g.user, info=info())
-            except records.RecordError as exc:
+                saved = add_term(row, template, signed=signed, by=g.user, info=info())
+            except RecordError as exc:
                 error = exc
             else:
                 outbox.commit()
@@ -249,11 +251,11 @@ def service_order_new():
     if form.validate_on_submit():
         subject = db.session.get(Subject, form.subject_id.data or 0)
         if subject is not None and subject.digital_signature and not g.user.can("send"):
-            error = records.RecordError("Você não tem permissão para enviar documentos para assinatura.")
+            error = RecordError("Você não tem permissão para enviar documentos para assinatura.")
         else:
             try:
-                saved = records.create_service_order(form.data, by=g.user, info=info())
-            except records.RecordError as exc:
+                saved = create_service_order(form.data, by=g.user, info=info())
+            except RecordError as exc:
                 error = exc
             else:
                 outbox.commit()
@@ -274,9 +276,9 @@ def subject_edit(subject_id: int | None):
     error = None
     if form.validate_on_submit():
         try:
-            records.save_subject(subject, name=form.name.data, digital_signature=form.digital_signature.data,
+            save_subject(subject, name=form.name.data, digital_signature=form.digital_signature.data,
                                  template_id=form.template_id.data)
-        except records.RecordError as exc:
+        except RecordError as exc:
             error = exc
         else:
             outbox.commit()

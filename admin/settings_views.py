@@ -2,10 +2,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from firma import integration_admin as service
-from firma import api_tokens, outbox
 from firma.extensions import db
 from firma.models import Branch, Integration, Settings, User
+from firma.org import api_tokens
+from firma.org.branches import MAX_LOGO_BYTES, save_branch
+from firma.org.integrations import MESSAGE_FIELDS, SettingsError, message_previews, save_integration
+from firma.org.parameters import save_settings
+from firma.platform import outbox
 
 from . import bp
 from .auth import page, require
@@ -43,15 +46,15 @@ def integration_edit(integration_id: int | None):
     if form.validate_on_submit():
         data = {k: v for k, v in form.data.items() if k != "csrf_token"}
         try:
-            saved = service.save_integration(integration, data)
-        except service.SettingsError as exc:
+            saved = save_integration(integration, data)
+        except SettingsError as exc:
             error = exc
         else:
             outbox.commit()
             flash("Integração salva.", "ok")
             return redirect(url_for("admin.integration_edit", integration_id=saved.id, aba=tab))
     status = 422 if form.errors or error else 200
-    previews = service.message_previews(integration) if integration and tab == "notificacoes" else {}
+    previews = message_previews(integration) if integration and tab == "notificacoes" else {}
     return page("admin/integration_form.html", status=status, integration=integration, tab=tab, tabs=INTEGRATION_TABS,
                 form=form, error=error, previews=previews, token=None, token_form=EmptyForm())
 
@@ -78,10 +81,10 @@ def integration_preview(integration_id: int):
     """Live preview of one notification text as typed (htmx), without saving it."""
     integration = db.session.get(Integration, integration_id) or abort(404)
     field = request.form.get("campo", "")
-    if field not in service.MESSAGE_FIELDS:
+    if field not in MESSAGE_FIELDS:
         abort(404)
     draft = Integration(**{field: request.form.get(field, "")})
-    text = service.message_previews(draft)[field]
+    text = message_previews(draft)[field]
     return render_template("admin/_message_preview.html", field=field, text=text, integration=integration)
 
 
@@ -95,7 +98,7 @@ def settings():
 def settings_save():
     form = SettingsForm()
     if form.validate_on_submit():
-        service.save_settings(company_name=form.company_name.data,
+        save_settings(company_name=form.company_name.data,
                               digital_signature_default=form.digital_signature_default.data)
         outbox.commit()
         flash("Parâmetros salvos.", "ok")
@@ -119,10 +122,10 @@ def branch_edit(branch_id: int | None):
     error = None
     if form.validate_on_submit():
         upload = request.files.get("logo")
-        logo = upload.stream.read(service.MAX_LOGO_BYTES + 1) if upload and upload.filename else None
+        logo = upload.stream.read(MAX_LOGO_BYTES + 1) if upload and upload.filename else None
         try:
-            service.save_branch(branch, {k: v for k, v in form.data.items() if k != "logo"}, logo=logo)
-        except service.SettingsError as exc:
+            save_branch(branch, {k: v for k, v in form.data.items() if k != "logo"}, logo=logo)
+        except SettingsError as exc:
             error = exc
         else:
             outbox.commit()

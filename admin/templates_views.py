@@ -2,10 +2,11 @@
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
-from firma import outbox, template_admin
+from firma.documents.sandbox import TemplateError
+from firma.documents.templates import palette, preview, preview_file, save_template
 from firma.extensions import db
 from firma.models import Customer, DocumentTemplate
-from firma.templating import TemplateError
+from firma.platform import outbox
 
 from . import bp
 from .auth import page, require
@@ -47,7 +48,7 @@ def template_edit(template_id: int | None):
         auto = set(form.auto_terms.data or [])
         links = [(term_id, term_id in auto) for term_id in form.terms.data or []]
         try:
-            saved = template_admin.save_template(template, name=form.name.data, kind=form.kind.data,
+            saved = save_template(template, name=form.name.data, kind=form.kind.data,
                                                  body=form.body.data, by=g.user, term_links=links,
                                                  active=form.active.data)
         except TemplateError as exc:
@@ -60,7 +61,7 @@ def template_edit(template_id: int | None):
     kind = form.kind.data or "contract"
     customers = db.session.scalars(select(Customer).order_by(Customer.name).limit(200))
     return page("admin/template_form.html", status=status, form=form, template=template, error=error,
-                palette=template_admin.palette(kind), customers=customers, kinds=KIND_LABELS)
+                palette=palette(kind), customers=customers, kinds=KIND_LABELS)
 
 
 @bp.post("/modelos/previa")
@@ -72,12 +73,12 @@ def template_preview():
         abort(400)
     customer_id = request.form.get("preview_customer_id", type=int)
     customer = db.session.get(Customer, customer_id) if customer_id else None
-    result = template_admin.preview(request.form.get("body", ""), kind, customer=customer)
+    result = preview(request.form.get("body", ""), kind, customer=customer)
     return render_template("admin/_template_preview.html", preview=result)
 
 
 @bp.get("/modelos/previa/<path:name>")
 @require("manage_templates")
 def template_preview_image(name: str):
-    path = template_admin.preview_file(name) or abort(404)
+    path = preview_file(name) or abort(404)
     return send_file(path, mimetype="image/jpeg", max_age=3600)

@@ -3,8 +3,8 @@ from functools import wraps
 
 from flask import g, request
 
-from firma.api_tokens import find_integration
-from firma.errors import problem
+from firma.org.api_tokens import find_integration
+from firma.platform.errors import problem
 
 
 def require_integration(view):

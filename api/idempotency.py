@@ -6,9 +6,9 @@ from flask import Response, g, make_response, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from firma.errors import problem
 from firma.extensions import db
 from firma.models import IdempotencyKey
+from firma.platform.errors import problem
 
 HEADER = "Idempotency-Key"
 

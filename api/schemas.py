@@ -3,7 +3,7 @@ from datetime import datetime
 
 from flask import url_for
 
-from firma import evidence
+from firma.evidence import store
 from firma.models import Batch, Contract, Customer, DocumentTemplate, Envelope, Signer
 
 
@@ -36,8 +36,8 @@ def template(t: DocumentTemplate) -> dict:
 def evidence_summary(s: Signer) -> dict:
     """What was collected from a signer, without the personal data itself."""
     kinds = sorted({row.kind for row in s.evidence if not row.superseded})
-    geo = evidence.latest(s, "geolocation")
-    liveness = evidence.latest(s, "liveness")
+    geo = store.latest(s, "geolocation")
+    liveness = store.latest(s, "liveness")
     return {"collected": kinds, "geolocation": (geo.data or {}).get("status") if geo else None,
             "liveness_passed": (liveness.data or {}).get("passed") if liveness else None,
             "document_sha256_seen": s.document_sha256_seen}

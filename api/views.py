@@ -6,18 +6,22 @@ import json
 from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
-from firma import batches, delivery, envelopes, links, outbox, records, storage, sync, templating
-from firma.assemble import read_attachment
-from firma.audit import RequestInfo
-from firma.batches import BatchError
-from firma.documents import DocumentRejected
-from firma.errors import problem
+from firma.br.identifiers import digits
+from firma.delivery import deliveries
+from firma.documents import contexts, sandbox
+from firma.documents.rendering import DocumentRejected
+from firma.documents.sandbox import TemplateError
+from firma.envelopes import batches, create, lifecycle, links, sync
+from firma.envelopes.batches import BatchError
+from firma.evidence.audit import RequestInfo
 from firma.extensions import db
 from firma.models import (
     Batch, Branch, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Signer, Term, utcnow,
 )
-from firma.templating import TemplateError
-from firma.validators import digits
+from firma.platform import outbox, storage
+from firma.platform.errors import problem
+from firma.records import contracts, customers
+from firma.sealing.assemble import read_attachment
 
 from . import bp, schemas
 from .auth import require_integration
@@ -26,7 +30,7 @@ from .openapi import document
 from .pagination import BadCursor, page
 
 # Domain errors whose pt-BR message is the answer (422): the request was understood but cannot be done.
-REFUSALS = (envelopes.EnvelopeError, records.RecordError, delivery.DeliveryError, BatchError, TemplateError,
+REFUSALS = (create.EnvelopeError, contracts.RecordError, deliveries.DeliveryError, BatchError, TemplateError,
             DocumentRejected)
 
 
@@ -61,7 +65,7 @@ def info() -> RequestInfo:
 def body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise records.RecordError("Envie um objeto JSON no corpo do pedido.")
+        raise contracts.RecordError("Envie um objeto JSON no corpo do pedido.")
     return data
 
 
@@ -102,7 +106,7 @@ def list_customers():
 def upsert_customer():
     data = body()
     existing = db.session.scalar(select(Customer).where(Customer.cpf_cnpj == digits(data.get("cpf_cnpj", ""))))
-    customer = records.save_customer(existing, data)
+    customer = customers.save_customer(existing, data)
     outbox.commit()
     return created(schemas.customer(customer), url_for("api.get_customer", cpf_cnpj=customer.cpf_cnpj),
                    status=200 if existing else 201)
@@ -125,14 +129,14 @@ def own_contract(number: str) -> Contract:
 
 
 def contract_data(data: dict, contract: Contract | None) -> dict:
-    """API fields → records.save_contract's form fields (customer by CPF/CNPJ, unchanged fields kept)."""
-    merged = schemas.contract(contract) if contract is not None else records.new_contract_defaults()
+    """API fields → contracts.save_contract's form fields (customer by CPF/CNPJ, unchanged fields kept)."""
+    merged = schemas.contract(contract) if contract is not None else contracts.new_contract_defaults()
     merged.update({k: v for k, v in data.items() if k != "customer_cpf_cnpj"})
     document_number = data.get("customer_cpf_cnpj") or (contract.customer.cpf_cnpj if contract else "")
     merged["customer_id"] = customer_by_document(document_number).id if document_number else None
     branch = db.session.get(Branch, merged.get("branch_id") or 0)
     if branch is None or branch.integration_id != g.integration.id:
-        raise records.RecordError("Filial não encontrada nesta integração.", "branch_id")
+        raise contracts.RecordError("Filial não encontrada nesta integração.", "branch_id")
     if contract is not None and contract.witness is not None:
         merged.setdefault("witness_contact_id", contract.witness_contact_id)
     return merged
@@ -143,7 +147,7 @@ def contract_data(data: dict, contract: Contract | None) -> dict:
 @idempotent
 def create_contract():
     data = body()
-    saved = records.save_contract(None, contract_data(data, None), info=info())
+    saved = contracts.save_contract(None, contract_data(data, None), info=info())
     outbox.commit()
     payload = schemas.contract(saved.record)
     payload["envelope"] = schemas.envelope(saved.envelope) if saved.envelope else None
@@ -154,7 +158,7 @@ def create_contract():
 @require_integration
 def update_contract(number: str):
     contract = own_contract(number)
-    saved = records.save_contract(contract, contract_data(body(), contract), info=info())
+    saved = contracts.save_contract(contract, contract_data(body(), contract), info=info())
     outbox.commit()
     payload = schemas.contract(saved.record)
     payload["envelope"] = schemas.envelope(saved.envelope) if saved.envelope else None
@@ -192,10 +196,10 @@ def preview_template(template_id: int):
         raise NotFound("Modelo não encontrado.")
     data = request.get_json(silent=True) or {}
     if data.get("contract_number"):
-        context = templating.contract_context(own_contract(data["contract_number"]), utcnow())
+        context = contexts.contract_context(own_contract(data["contract_number"]), utcnow())
     else:
-        context = templating.sample_context(template.kind)
-    html = templating.render_body(template.current.body, context)
+        context = contexts.sample_context(template.kind)
+    html = sandbox.render_body(template.current.body, context)
     return jsonify({"template_id": template.id, "version": template.current.number, "html": html})
 
 
@@ -215,7 +219,7 @@ def upload_request() -> tuple[dict, bytes]:
         try:
             data = json.loads(request.form.get("data") or "{}")
         except ValueError:
-            raise records.RecordError("O campo data deve conter JSON.") from None
+            raise contracts.RecordError("O campo data deve conter JSON.") from None
         upload = request.files.get("pdf")
         pdf = upload.read() if upload else b""
     else:
@@ -223,20 +227,20 @@ def upload_request() -> tuple[dict, bytes]:
         try:
             pdf = base64.b64decode(data.get("pdf_base64") or "", validate=True)
         except (binascii.Error, ValueError):
-            raise records.RecordError("pdf_base64 não é base64 válido.", "pdf_base64") from None
+            raise contracts.RecordError("pdf_base64 não é base64 válido.", "pdf_base64") from None
     if not pdf:
-        raise records.RecordError("Envie o PDF (pdf_base64 ou arquivo pdf).", "pdf")
+        raise contracts.RecordError("Envie o PDF (pdf_base64 ou arquivo pdf).", "pdf")
     return data, pdf
 
 
-def signer_specs(items) -> list[envelopes.SignerSpec]:
+def signer_specs(items) -> list[create.SignerSpec]:
     if not isinstance(items, list):
-        raise records.RecordError("signers deve ser uma lista.", "signers")
+        raise contracts.RecordError("signers deve ser uma lista.", "signers")
     specs = []
     for item in items:
         if not isinstance(item, dict) or not item.get("name"):
-            raise records.RecordError("Cada signatário precisa de nome.", "signers")
-        specs.append(envelopes.SignerSpec(
+            raise contracts.RecordError("Cada signatário precisa de nome.", "signers")
+        specs.append(create.SignerSpec(
             role=item.get("role", "client"), name=item["name"], cpf=digits(item.get("cpf")) or None,
             email=item.get("email"), phone=item.get("phone"), channel=item.get("channel"),
             require_document_photo=bool(item.get("require_document_photo")),
@@ -248,24 +252,24 @@ def signer_specs(items) -> list[envelopes.SignerSpec]:
 def open_envelope(data: dict, pdf: bytes | None) -> Envelope:
     source = data.get("source") or ("upload" if pdf is not None else "contract")
     if source == "contract":
-        return envelopes.create_for_contract(own_contract(data.get("contract_number", "")), info=info())
+        return create.create_for_contract(own_contract(data.get("contract_number", "")), info=info())
     if source == "term":
         term = db.session.get(Term, data.get("term_id") or 0)
         if term is None or term.contract.branch.integration_id != g.integration.id:
             raise NotFound("Termo não encontrado.")
-        return envelopes.create_for_term(term, info=info())
+        return create.create_for_term(term, info=info())
     if source == "service_order":
         order = db.session.scalar(select(ServiceOrder).where(ServiceOrder.number == data.get("service_order_number")))
         if order is None or order.branch.integration_id != g.integration.id:
             raise NotFound("Ordem de serviço não encontrada.")
-        return envelopes.create_for_service_order(order, info=info())
+        return create.create_for_service_order(order, info=info())
     if source == "upload":
         branch = db.session.get(Branch, data.get("branch_id") or 0)
         if branch is None or branch.integration_id != g.integration.id:
-            raise records.RecordError("Filial não encontrada nesta integração.", "branch_id")
-        return envelopes.create_for_upload(pdf, title=(data.get("title") or "Documento")[:200], branch=branch,
+            raise contracts.RecordError("Filial não encontrada nesta integração.", "branch_id")
+        return create.create_for_upload(pdf, title=(data.get("title") or "Documento")[:200], branch=branch,
                                            signers=signer_specs(data.get("signers") or []), info=info())
-    raise records.RecordError("source deve ser contract, term, service_order ou upload.", "source")
+    raise contracts.RecordError("source deve ser contract, term, service_order ou upload.", "source")
 
 
 @bp.post("/envelopes")
@@ -276,7 +280,7 @@ def create_envelope():
     data, pdf = upload_request() if is_upload else (body(), None)
     envelope = open_envelope(data, pdf)
     if data.get("send", True):
-        delivery.send_links(envelope)
+        deliveries.send_links(envelope)
     outbox.commit()
     return created(schemas.envelope(envelope), url_for("api.get_envelope", code=envelope.public_code))
 
@@ -304,7 +308,7 @@ def get_envelope(code: str):
 @idempotent
 def cancel_envelope(code: str):
     envelope = own_envelope(code)
-    envelopes.cancel(envelope, reason=str(body().get("reason") or ""), info=info())
+    lifecycle.cancel(envelope, reason=str(body().get("reason") or ""), info=info())
     outbox.commit()
     return jsonify(schemas.envelope(envelope))
 
@@ -325,8 +329,8 @@ def resend(code: str):
     if data.get("signer_id"):
         targets = [own_signer(envelope, int(data["signer_id"]))]
     else:
-        targets = [s for s in envelope.signers if not s.is_done and s.channel in delivery.MESSAGE_CHANNELS]
-    rows = [delivery.send_link(s, channel=data.get("channel"), purpose="resend") for s in targets]
+        targets = [s for s in envelope.signers if not s.is_done and s.channel in deliveries.MESSAGE_CHANNELS]
+    rows = [deliveries.send_link(s, channel=data.get("channel"), purpose="resend") for s in targets]
     outbox.commit()
     return created({"deliveries": [{"id": r.id, "signer_id": r.signer_id, "channel": r.channel,
                                     "status": r.status} for r in rows]}, status=202)
@@ -338,10 +342,10 @@ def update_signer(code: str, signer_id: int):
     envelope = own_envelope(code)
     signer = own_signer(envelope, signer_id)
     data = body()
-    envelopes.update_contact(signer, email=data.get("email", signer.email), phone=data.get("phone", signer.phone),
+    lifecycle.update_contact(signer, email=data.get("email", signer.email), phone=data.get("phone", signer.phone),
                              channel=data.get("channel"), info=info())
     if data.get("resend", True):
-        delivery.send_link(signer, purpose="resend")
+        deliveries.send_link(signer, purpose="resend")
     outbox.commit()
     return jsonify(schemas.signer(signer))
 

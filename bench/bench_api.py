@@ -10,9 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.report import row
-from firma import api_tokens, create_app, envelopes, jobs, outbox, seal
+from firma import create_app
+from firma.envelopes import create
 from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion
+from firma.org import api_tokens
+from firma.platform import jobs, outbox
+from firma.sealing import seal
 from tests.smtp_sink import SmtpSink
 
 N = 20
@@ -55,7 +59,7 @@ def _bare(numbers: list[str]) -> float:
     """Baseline: the same envelopes opened by the service function, no HTTP, no JSON, no queue."""
     started = time.perf_counter()
     for number in numbers:
-        envelopes.create_for_contract(db.session.query(Contract).filter_by(number=number).one())
+        create.create_for_contract(db.session.query(Contract).filter_by(number=number).one())
         outbox.commit()
     return len(numbers) / (time.perf_counter() - started)
 

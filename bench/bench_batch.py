@@ -15,11 +15,16 @@ import weasyprint
 from werkzeug.security import generate_password_hash
 
 from bench.report import row
-from firma import batches, create_app, documents, jobs, outbox, seal
+from firma import create_app
+from firma.documents import rendering
+from firma.documents.contexts import contract_context
+from firma.documents.sandbox import render_body
+from firma.envelopes import batches
 from firma.extensions import db
 from firma.models import Batch, Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion, User
 from firma.models.base import utcnow
-from firma.templating import contract_context, render_body
+from firma.platform import jobs, outbox
+from firma.sealing import seal
 from tests.smtp_sink import SmtpSink
 
 N = int(os.environ.get("BENCH_BATCH_N", "1000"))
@@ -73,12 +78,12 @@ def _baseline(contract_ids: list[int]) -> float:
     for contract_id in contract_ids:
         contract = db.session.get(Contract, contract_id)
         body = render_body(BODY, contract_context(contract, utcnow()))
-        html.append(documents.document_html(body, title=f"Contrato {contract.number}", branch_name="Fibra Bench",
+        html.append(rendering.document_html(body, title=f"Contrato {contract.number}", branch_name="Fibra Bench",
                                             branch_cnpj="11222333000181", public_code="FRM-BENC-HMRK"))
     db.session.remove()
     started = time.perf_counter()
     for page in html:
-        weasyprint.HTML(string=page, url_fetcher=documents.restricted_fetcher()).write_pdf()
+        weasyprint.HTML(string=page, url_fetcher=rendering.restricted_fetcher()).write_pdf()
     return time.perf_counter() - started
 
 

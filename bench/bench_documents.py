@@ -7,7 +7,7 @@ from decimal import Decimal
 import weasyprint
 
 from bench.report import interleaved_medians_ms, row
-from firma.documents import render_contract
+from firma.documents.rendering import render_contract
 from firma.models import Branch, Contract, Customer, DocumentTemplate, TemplateTermLink, TemplateVersion
 
 NOW = datetime(2026, 11, 23, 17, 30, tzinfo=timezone.utc)

@@ -17,12 +17,13 @@ from pypdf import PdfReader, PdfWriter
 
 from bench.bench_documents import ten_page_contract_html
 from bench.report import interleaved_medians_ms, row
-from firma import seal
-from firma.assemble import assemble
-from firma.manifest import (
+from firma.evidence.manifest import (
     LIVENESS_ACTIVE, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading, SignerEntry,
-    describe_user_agent, evidence_json, manifest_html, render_manifest,
+    describe_user_agent, evidence_json,
 )
+from firma.evidence.manifest_pdf import manifest_html, render_manifest
+from firma.sealing import seal
+from firma.sealing.assemble import assemble
 from tests import faces
 
 PASSPHRASE = b"bench-passphrase"

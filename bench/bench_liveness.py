@@ -12,8 +12,8 @@ import numpy as np
 from PIL import Image
 
 from bench.report import row
-from firma.images import process_photo
-from firma.liveness import check_burst
+from firma.identity.liveness import check_burst
+from firma.identity.photos import process_photo
 from tests import faces
 
 RUNS = 7

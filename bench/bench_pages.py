@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 
 from bench.report import row
+from firma.envelopes import create
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -41,7 +42,7 @@ def create_database() -> None:
 
 
 def write_instance(instance: Path) -> None:
-    from firma import seal
+    from firma.sealing import seal
 
     seal.generate_instance_certificate(instance / "seal.p12", b"bench-passphrase")
     (instance / "config.py").write_text(
@@ -74,10 +75,10 @@ def bare_app():
 
 def seed(instance: Path) -> tuple[str, dict[str, str]]:
     """Fresh tables, one envelope needing photo and selfie; returns the token and each step's HTML."""
-    from firma import envelopes, links
+    from firma.envelopes import links
     from firma.extensions import db
     from firma.models import Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion
-    from firma.outbox import commit
+    from firma.platform.outbox import commit
 
     app = signer_app()
     with app.app_context():
@@ -93,7 +94,7 @@ def seed(instance: Path) -> tuple[str, dict[str, str]]:
                             price=Decimal("99.90"))
         db.session.add(contract)
         db.session.flush()
-        envelope = envelopes.create_for_contract(contract)
+        envelope = create.create_for_contract(contract)
         signer = envelope.signers[0]
         token = links.issue(signer)
         commit()

@@ -1,4 +1,4 @@
 """Firma: electronic signatures for Brazilian ISPs."""
-from .app import create_app
+from firma.app import create_app
 
 __all__ = ["create_app"]

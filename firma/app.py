@@ -3,10 +3,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config, jobs, models  # noqa: F401  (models: known to Alembic and create_all)
-from .extensions import csrf, db, limiter, mail, migrate
-
-ROOT = Path(__file__).resolve().parent.parent
+from firma import config, models  # noqa: F401  (models: known to Alembic and create_all)
+from firma.config import ROOT
+from firma.extensions import csrf, db, limiter, mail, migrate
+from firma.platform import jobs
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -40,9 +40,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from admin import bp as admin_bp
     from api import bp as api_bp
+    from pages import bp as public_bp
     from signer import bp as signer_bp
-
-    from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(signer_bp)
@@ -52,24 +51,24 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from .security import set_security_headers
+    from firma.platform.headers import set_security_headers
 
     app.after_request(set_security_headers)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .errors import register
+    from firma.platform.errors import register
 
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .filters import register
+    from firma.filters import register
 
     register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import register
+    from firma.cli import register
 
     register(app)

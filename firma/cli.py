@@ -10,9 +10,11 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import audit, seal, verification, worker_cli
-from .extensions import db
-from .models import Envelope
+from firma.evidence import audit
+from firma.extensions import db
+from firma.models import Envelope
+from firma.platform import worker_cli
+from firma.sealing import seal, verification
 
 
 def register(app) -> None:
@@ -22,7 +24,7 @@ def register(app) -> None:
 
 
 def main() -> None:
-    from .app import create_app
+    from firma.app import create_app
 
     FlaskGroup(create_app=lambda: create_app(), help="Firma: assinatura eletrônica para provedores.")(
         prog_name="firma")
@@ -44,7 +46,7 @@ def init() -> None:
         if not current_app.config["SEAL_PASSPHRASE"]:
             pass_file.write_text(secrets.token_urlsafe(32))
             pass_file.chmod(0o600)
-        from .config import seal_passphrase
+        from firma.config import seal_passphrase
 
         seal.generate_instance_certificate(p12, seal_passphrase(current_app))
         click.echo(f"self-signed seal certificate created at {p12}")
@@ -56,7 +58,7 @@ def init() -> None:
 @with_appcontext
 def seed() -> None:
     """Create the demo data (branch, integration, staff, customer, template, contract) once."""
-    from . import demo as demo_data
+    from firma import demo as demo_data
 
     login = demo_data.seed()
     click.echo(f"admin login: {login.email} / {login.password}")
@@ -66,7 +68,7 @@ def seed() -> None:
 @with_appcontext
 def demo() -> None:
     """Print the demo envelope's code and a fresh signing link per signer, as JSON lines."""
-    from . import demo as demo_data
+    from firma import demo as demo_data
 
     for line in demo_data.demo_links():
         click.echo(json.dumps(line, ensure_ascii=False))

@@ -3,6 +3,10 @@ import json
 import os
 from pathlib import Path
 
+# The checkout: templates/, static/ and migrations/ live beside the firma package.
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+
 
 class ConfigError(RuntimeError):
     """A required setting is missing or unsafe; raised at start-up, never at first use."""

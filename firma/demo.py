@@ -11,13 +11,14 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from . import envelopes, links, outbox
-from .extensions import db
-from .models import (
+from firma.envelopes import create, links
+from firma.extensions import db
+from firma.models import (
     Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, Integration, Settings, TemplateTermLink,
     TemplateVersion, User,
 )
-from .tokens import hash_token
+from firma.platform import outbox
+from firma.platform.tokens import hash_token
 
 ADMIN_EMAIL = "admin@firma.local"
 CONTRACT_BODY = """<h1>Contrato de prestação de serviço de internet</h1>
@@ -106,7 +107,7 @@ def demo_links() -> list[dict]:
     envelope = db.session.scalar(select(Envelope).where(Envelope.contract_id == contract.id,
                                                         Envelope.status == "pending").order_by(Envelope.id.desc()))
     if envelope is None:
-        envelope = envelopes.create_for_contract(contract)
+        envelope = create.create_for_contract(contract)
     lines = [{"envelope": envelope.public_code, "title": envelope.title}]
     for signer in envelope.signers:
         url = links.signing_url(links.issue(signer)) if signer.status != "signed" else None

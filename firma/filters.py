@@ -2,7 +2,8 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .validators import format_cpf_cnpj, format_phone, mask_cpf
+from firma.br.identifiers import format_cpf_cnpj, mask_cpf
+from firma.br.phones import format_phone
 
 BRT = ZoneInfo("America/Sao_Paulo")
 

@@ -6,17 +6,24 @@ import hashlib
 import hmac
 import json
 
-from flask import (abort, current_app, jsonify, make_response, redirect, render_template, request, send_file,
-                   send_from_directory, url_for)
-
-from firma import evidence, identity, links, liveness, previews, signing, storage
-from firma.audit import RequestInfo
-from firma.errors import friendly
-from firma.extensions import csrf, limiter
-from firma.models import SIGNER_ROLES
-from firma.outbox import commit
-from firma.security import allow_framing_by
+from flask import (
+    abort, current_app, jsonify, make_response, redirect, render_template, request, send_file, send_from_directory,
+    url_for,
+)
 from werkzeug.exceptions import Gone, NotFound
+
+from firma.documents import previews
+from firma.envelopes import links
+from firma.evidence import store
+from firma.evidence.audit import RequestInfo
+from firma.extensions import csrf, limiter
+from firma.identity import capture, faces, liveness
+from firma.models import SIGNER_ROLES
+from firma.platform import storage
+from firma.platform.errors import friendly
+from firma.platform.headers import allow_framing_by
+from firma.platform.outbox import commit
+from firma.signing import actions, steps
 
 from . import bp
 
@@ -67,7 +74,7 @@ def check_form_token(token: str) -> None:
 def signer_for_post(token: str, mode: str, step: str | None = None, *, upload: bool = False):
     """Load a signer for a form post: the step must be reachable, an upload within limits, the form token right."""
     signer = load_signer(token, mode, allow_done=False)
-    if step and not signing.may_open(signer, step):
+    if step and not steps.may_open(signer, step):
         abort(409)
     if upload and upload_too_large():  # judged by the declared length, before the body is read
         abort(render_step(signer, token, mode, step, error=too_large_message(), status=413))
@@ -82,13 +89,13 @@ def is_htmx() -> bool:
 # --- rendering ---------------------------------------------------------------------------------------
 
 def render_step(signer, token: str, mode: str, step: str, *, error: str | None = None, status: int = 200, **ctx):
-    steps = signing.steps_for(signer)
+    names = steps.steps_for(signer)
     branch = signer.envelope.branch
     context = dict(
-        signer=signer, envelope=signer.envelope, token=token, mode=mode, step=step, steps=steps,
-        step_number=steps.index(step) + 1 if step in steps else len(steps), step_title=STEP_TITLES[step],
+        signer=signer, envelope=signer.envelope, token=token, mode=mode, step=step, steps=names,
+        step_number=names.index(step) + 1 if step in names else len(names), step_title=STEP_TITLES[step],
         error=error, form_token=form_token(token), branch=branch, roles=SIGNER_ROLES,
-        consent_text=signing.CONSENT_TEXT, **ctx,
+        consent_text=actions.CONSENT_TEXT, **ctx,
     )
     if step == "read":
         context["pages"] = range(1, signer.envelope.original_pages + 1)
@@ -104,7 +111,7 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
 
 
 def go_to_next(signer, token: str, mode: str):
-    step = signing.current_step(signer)
+    step = steps.current_step(signer)
     if is_htmx():
         return render_step(signer, token, mode, step)
     return redirect(url_for("signer.step", mode=mode, token=token, step=step), 303)
@@ -116,17 +123,17 @@ def go_to_next(signer, token: str, mode: str):
 @limiter.limit("120/minute")
 def start(mode: str, token: str):
     signer = load_signer(token, mode)
-    signing.open_link(signer, info())
+    actions.open_link(signer, info())
     commit()
-    return render_step(signer, token, mode, signing.current_step(signer))
+    return render_step(signer, token, mode, steps.current_step(signer))
 
 
 @bp.get(f"/{MODES}/<any(welcome, read, document, selfie, signature, confirm, done):step>")
 @limiter.limit("120/minute")
 def step(mode: str, token: str, step: str):
     signer = load_signer(token, mode, allow_done=step == "done")
-    if step != "done" and not signing.may_open(signer, step):
-        return redirect(url_for("signer.step", mode=mode, token=token, step=signing.current_step(signer)))
+    if step != "done" and not steps.may_open(signer, step):
+        return redirect(url_for("signer.step", mode=mode, token=token, step=steps.current_step(signer)))
     if step == "done" and not signer.is_done and signer.envelope.status == "pending":
         return redirect(url_for("signer.start", mode=mode, token=token))
     return render_step(signer, token, mode, step)
@@ -137,11 +144,11 @@ def step(mode: str, token: str, step: str):
 def welcome(mode: str, token: str):
     signer = signer_for_post(token, mode)
     try:
-        signing.confirm_identity(signer, request.form.get("cpf", ""), info())
-    except signing.StepError as exc:
+        actions.confirm_identity(signer, request.form.get("cpf", ""), info())
+    except steps.StepError as exc:
         commit()  # failed attempts are counted and logged
         return render_step(signer, token, mode, "welcome", error=str(exc), status=422,
-                           locked=isinstance(exc, signing.Locked))
+                           locked=isinstance(exc, steps.Locked))
     commit()
     return go_to_next(signer, token, mode)
 
@@ -156,7 +163,7 @@ def read(mode: str, token: str):
         seconds = seconds if isinstance(seconds, dict) else {}
     except ValueError:
         seconds = {}
-    signing.mark_read(signer, seconds_per_page=seconds, info=info(),
+    actions.mark_read(signer, seconds_per_page=seconds, info=info(),
                       last_page_reached=request.form.get("last_page_reached") == "yes")
     commit()
     return go_to_next(signer, token, mode)
@@ -167,10 +174,10 @@ def signature(mode: str, token: str):
     signer = signer_for_post(token, mode, "signature")
     try:
         if request.form.get("signature"):
-            signing.save_drawn_signature(signer, request.form["signature"], info())
+            actions.save_drawn_signature(signer, request.form["signature"], info())
         else:
-            signing.save_typed_signature(signer, request.form.get("typed_name", ""), info())
-    except signing.StepError as exc:
+            actions.save_typed_signature(signer, request.form.get("typed_name", ""), info())
+    except steps.StepError as exc:
         return render_step(signer, token, mode, "signature", error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
@@ -181,22 +188,22 @@ def signature(mode: str, token: str):
 def geolocation(mode: str, token: str):
     signer = signer_for_post(token, mode)
     try:
-        signing.record_geolocation(signer, status=request.form.get("status", ""), info=info(),
+        actions.record_geolocation(signer, status=request.form.get("status", ""), info=info(),
                                    latitude=request.form.get("latitude"), longitude=request.form.get("longitude"),
                                    accuracy=request.form.get("accuracy"))
-    except signing.StepError as exc:
+    except steps.StepError as exc:
         return render_template("signer/_geo_status.html", error=str(exc)), 422
     commit()
-    return render_template("signer/_geo_status.html", geo=evidence.latest(signer, "geolocation"))
+    return render_template("signer/_geo_status.html", geo=store.latest(signer, "geolocation"))
 
 
 @bp.post(f"/{MODES}/confirm")
 def confirm(mode: str, token: str):
     signer = signer_for_post(token, mode)
     try:
-        signing.confirm(signer, consent=request.form.get("consent") == "yes",
+        actions.confirm(signer, consent=request.form.get("consent") == "yes",
                         document_sha256=request.form.get("document_sha256", ""), info=info())
-    except signing.StepError as exc:
+    except steps.StepError as exc:
         return render_step(signer, token, mode, "confirm", error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
@@ -209,8 +216,8 @@ def decline(mode: str, token: str):
         return render_decline(signer, token, mode)
     check_form_token(token)
     try:
-        signing.decline(signer, request.form.get("reason", ""), info())
-    except signing.StepError as exc:
+        actions.decline(signer, request.form.get("reason", ""), info())
+    except steps.StepError as exc:
         return render_decline(signer, token, mode, error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
@@ -257,9 +264,9 @@ def final(mode: str, token: str):
 
 def capture_context(signer) -> dict:
     """What the document and selfie steps show: the sides already sent, attempts left, fallback policy."""
-    front, back = evidence.latest(signer, "document_front"), evidence.latest(signer, "document_back")
-    return dict(front=front, back=back, attempts_left=identity.attempts_left(signer),
-                max_attempts=identity.MAX_LIVENESS_ATTEMPTS, prompts=liveness.PROMPTS)
+    front, back = store.latest(signer, "document_front"), store.latest(signer, "document_back")
+    return dict(front=front, back=back, attempts_left=capture.attempts_left(signer),
+                max_attempts=capture.MAX_LIVENESS_ATTEMPTS, prompts=liveness.PROMPTS)
 
 
 def upload_too_large() -> bool:
@@ -281,14 +288,14 @@ def too_large_message() -> str:
 def document_photo(mode: str, token: str, side: str):
     signer = signer_for_post(token, mode, "document", upload=True)
     try:
-        row = identity.save_document_photo(signer, side, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]),
+        row = capture.save_document_photo(signer, side, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]),
                                            info())
-    except signing.StepError as exc:
+    except steps.StepError as exc:
         commit()  # the rejection is an audit event
         return render_step(signer, token, mode, "document", error=str(exc), status=422)
     commit()
     if side == "front" and not row.data["face_found"]:
-        return render_step(signer, token, mode, "document", error=identity.NO_FACE_ON_DOCUMENT, status=422)
+        return render_step(signer, token, mode, "document", error=capture.NO_FACE_ON_DOCUMENT, status=422)
     if side == "front":
         if is_htmx():
             return render_step(signer, token, mode, "document")
@@ -301,23 +308,23 @@ def document_photo(mode: str, token: str, side: str):
 def selfie_challenge(mode: str, token: str):
     signer = signer_for_post(token, mode, "selfie")
     try:
-        challenge = identity.start_liveness(signer)
-    except signing.StepError as exc:
+        challenge = capture.start_liveness(signer)
+    except steps.StepError as exc:
         return jsonify(error=str(exc)), 422
     commit()
     return jsonify(challenge=challenge, prompts=[liveness.PROMPTS[c] for c in challenge],
-                   attempts_left=identity.attempts_left(signer))
+                   attempts_left=capture.attempts_left(signer))
 
 
 @bp.post(f"/{MODES}/selfie")
 @limiter.limit("20/minute")
 def selfie(mode: str, token: str):
     signer = signer_for_post(token, mode, "selfie", upload=True)
-    frames = [f.stream.read(liveness.MAX_FRAME_BYTES + 1)
+    frames = [f.stream.read(faces.MAX_FRAME_BYTES + 1)
               for f in request.files.getlist("frame")[: liveness.MAX_FRAMES + 1]]
     try:
-        result = identity.check_selfie_burst(signer, frames, info())
-    except signing.StepError as exc:
+        result = capture.check_selfie_burst(signer, frames, info())
+    except steps.StepError as exc:
         return render_step(signer, token, mode, "selfie", error=str(exc), status=422)
     commit()
     if not result.passed:
@@ -330,8 +337,8 @@ def selfie(mode: str, token: str):
 def selfie_photo(mode: str, token: str):
     signer = signer_for_post(token, mode, "selfie", upload=True)
     try:
-        identity.save_fallback_selfie(signer, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]), info())
-    except signing.StepError as exc:
+        capture.save_fallback_selfie(signer, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]), info())
+    except steps.StepError as exc:
         commit()
         return render_step(signer, token, mode, "selfie", error=str(exc), status=422)
     commit()

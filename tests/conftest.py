@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
-from firma import create_app, seal
+from firma import create_app
 from firma.extensions import db as _db
 from firma.models import (
     Branch, Contact, Contract, Customer, DocumentTemplate, Integration, ServiceOrder, Subject, TemplateTermLink,
     TemplateVersion, User,
 )
-from firma.tokens import hash_token
+from firma.platform.tokens import hash_token
+from firma.sealing import seal
 
 # FIRMA_TEST_DATABASE_URL=postgresql://... runs the whole suite on PostgreSQL (make test does it a second time).
 DATABASE_URL = os.environ.get("FIRMA_TEST_DATABASE_URL")

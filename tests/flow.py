@@ -1,9 +1,9 @@
 """Drive the signing flow through the Flask test client, as a phone without JavaScript would."""
 import re
 
-from firma import links
+from firma.envelopes import links
 from firma.extensions import db
-from firma.outbox import commit
+from firma.platform.outbox import commit
 from tests.images import signature_data_url
 
 PHONE_UA = ("Mozilla/5.0 (Linux; Android 11; moto g(20)) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -2,8 +2,8 @@
 import pytest
 
 from firma import create_app
-from firma.extensions import db as _db
-from firma.extensions import limiter
+from firma.envelopes import create
+from firma.extensions import db as _db, limiter
 from tests.admin_client import csrf_token, log_in, post
 from tests.conftest import PASSWORD
 
@@ -25,9 +25,9 @@ FORBIDDEN_FOR_VIEWER = [
 
 @pytest.fixture()
 def records(db, make_contract, integration):
-    from firma import envelopes, outbox
+    from firma.platform import outbox
     contract = make_contract()
-    envelope = envelopes.create_for_contract(contract)
+    envelope = create.create_for_contract(contract)
     outbox.commit()
     return {"integration": integration.id, "branch": contract.branch_id, "customer": contract.customer_id,
             "contract": contract.id, "template": contract.template_id, "envelope": envelope.id}

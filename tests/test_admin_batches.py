@@ -2,9 +2,10 @@
 the other actions, the progress partial, and the dashboard with its retry buttons."""
 from sqlalchemy import func, select
 
-from firma import batches, envelopes, outbox
+from firma.br.identifiers import _check_digit
+from firma.envelopes import batches, create
 from firma.models import Batch, BatchItem, Contract, Delivery, Envelope, Signer
-from firma.validators import _check_digit
+from firma.platform import outbox
 from tests.admin_client import post
 
 
@@ -64,7 +65,7 @@ def test_batch_cancel_update_contacts_and_check_status(staff, db, make_contract,
     template = make_template()
     contracts = [make_contract(customer=make_customer(cpf=cpf(i)), template=template) for i in range(3)]
     for contract in contracts:
-        envelopes.create_for_contract(contract)
+        create.create_for_contract(contract)
     outbox.commit()
     ids = [c.id for c in contracts]
     refused = post(staff, "/admin/lotes", {"action": "cancel", "reason": "", "ids": ids})
@@ -123,7 +124,7 @@ def test_progress_partial_polls_until_done(staff, db, make_contract):
 
 
 def test_dashboard_counts_waiting_and_retries(staff, db, make_contract):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     outbox.commit()
     signer = envelope.signers[0]
     failed = Delivery(dedupe_key="x", channel="email", purpose="link", envelope_id=envelope.id, signer_id=signer.id,

@@ -3,13 +3,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from firma import envelopes, links, outbox
+from firma.envelopes import create, lifecycle, links
 from firma.models import Delivery, Envelope, Event, utcnow
+from firma.platform import outbox
 from tests.admin_client import post
 
 
 def make_envelope(make_contract, **kw) -> Envelope:
-    envelope = envelopes.create_for_contract(make_contract(**kw))
+    envelope = create.create_for_contract(make_contract(**kw))
     outbox.commit()
     return envelope
 
@@ -17,7 +18,7 @@ def make_envelope(make_contract, **kw) -> Envelope:
 def test_history_filters_pages_and_csv(staff, db, make_contract, make_customer):
     first = make_envelope(make_contract, customer=make_customer(name="Beatriz Lima"))
     second = make_envelope(make_contract, customer=make_customer(name="Carlos Dias", cpf="15350946056"))
-    envelopes.cancel(second, reason="Desistiu")
+    lifecycle.cancel(second, reason="Desistiu")
     outbox.commit()
     page = staff.get("/admin/historico").get_data(as_text=True)
     assert first.public_code in page and second.public_code in page
@@ -36,7 +37,7 @@ def test_history_filters_pages_and_csv(staff, db, make_contract, make_customer):
 
 
 def test_history_pagination(staff, db, make_contract):
-    from firma import history
+    from firma.envelopes import history
     codes = [make_envelope(make_contract).public_code for _ in range(3)]
     result = history.page(history.Filters(), 2, size=2)
     assert (result.page, result.pages, result.total, len(result.items)) == (2, 2, 3, 1)

@@ -4,9 +4,10 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from firma import api_tokens, signing
 from firma.models import Branch, Integration, Settings, User
-from firma.tokens import hash_token
+from firma.org import api_tokens
+from firma.platform.tokens import hash_token
+from firma.signing import automatic
 from tests.admin_client import post
 from tests.images import signature_data_url
 
@@ -128,8 +129,8 @@ def test_stored_signature_and_personal_token(staff, db):
     token = body.split('id="new-token">')[1].split("<")[0]
     user = db.session.get(User, staff.user.id)
     db.session.refresh(user)
-    assert user.api_token_hash == hash_token(token) and signing.can_sign_automatically(user)
+    assert user.api_token_hash == hash_token(token) and automatic.can_sign_automatically(user)
     assert token not in staff.get("/admin/conta").get_data(as_text=True)
     post(staff, "/admin/conta/token/revogar")
     db.session.refresh(user)
-    assert user.api_token_hash is None and not signing.can_sign_automatically(user)
+    assert user.api_token_hash is None and not automatic.can_sign_automatically(user)

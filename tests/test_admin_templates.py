@@ -1,8 +1,9 @@
 """The template editor: validated saves as versions, term links, live previews with unknown variables flagged."""
 from sqlalchemy import select
 
-from firma import envelopes, outbox
+from firma.envelopes import create
 from firma.models import DocumentTemplate, TemplateVersion
+from firma.platform import outbox
 from tests.admin_client import post
 
 BODY = "<h1>Contrato</h1><p>{{ cliente.nome }} contrata {{ contrato.plano }}.</p>"
@@ -20,7 +21,7 @@ def test_create_edit_and_version(staff, db, make_contract, make_template):
     assert [(link.term_template_id, link.insert_automatically) for link in template.term_links] == [(term.id, True)]
     # an envelope keeps the version it was made from
     contract = make_contract(template=template)
-    envelope = envelopes.create_for_contract(contract)
+    envelope = create.create_for_contract(contract)
     outbox.commit()
     first_version_id = envelope.template_version_id
     post(staff, f"/admin/modelos/{template.id}", {"name": "Contrato Fibra", "kind": "contract",

@@ -10,9 +10,10 @@ from openapi_core.testing import MockRequest
 from pypdf import PdfWriter
 
 from api.openapi import document
-from firma import api_tokens, jobs
 from firma.models import Delivery, IdempotencyKey
-from firma.outbox import commit
+from firma.org import api_tokens
+from firma.platform import jobs
+from firma.platform.outbox import commit
 from tests.flow import sign
 
 # Problem details are JSON too; openapi-core only knows application/json out of the box.

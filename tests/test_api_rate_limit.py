@@ -1,6 +1,5 @@
 from firma import create_app
-from firma.extensions import db as _db
-from firma.extensions import limiter
+from firma.extensions import db as _db, limiter
 
 
 def test_api_is_rate_limited_per_token(tmp_path):

@@ -5,8 +5,8 @@ import pytest
 import weasyprint
 from pypdf import PdfReader
 
-from firma import seal
-from firma.assemble import assemble, read_attachment
+from firma.sealing import seal
+from firma.sealing.assemble import assemble, read_attachment
 
 
 def pages_pdf(label: str, count: int) -> bytes:

@@ -1,12 +1,13 @@
 from sqlalchemy import update
 
-from firma import audit, envelopes
 from firma.cli import audit_verify
+from firma.envelopes import create
+from firma.evidence import audit
 from firma.models import Event
 
 
 def test_chain_links_every_event(db, make_contract):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     audit.record(envelope, "note.added", text="olá")
     db.session.commit()
     events = audit.events_of(envelope.id)
@@ -17,7 +18,7 @@ def test_chain_links_every_event(db, make_contract):
 
 
 def test_audit_verify_detects_a_tampered_event(app, db, make_contract):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     db.session.commit()
     result = app.test_cli_runner().invoke(audit_verify)
     assert result.exit_code == 0, result.output
@@ -32,7 +33,7 @@ def test_audit_verify_detects_a_tampered_event(app, db, make_contract):
 
 
 def test_a_deleted_event_is_detected(app, db, make_contract):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     db.session.commit()
     db.session.delete(audit.events_of(envelope.id)[1])
     db.session.commit()

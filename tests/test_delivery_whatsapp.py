@@ -3,9 +3,11 @@ from datetime import timedelta
 
 import pytest
 
-from firma import delivery, envelopes, jobs, links
+from firma.delivery import deliveries
+from firma.envelopes import create, links
 from firma.models import Delivery
-from firma.outbox import commit
+from firma.platform import jobs
+from firma.platform.outbox import commit
 from tests.http_stub import HttpStub
 
 
@@ -24,7 +26,7 @@ def whatsapp_envelope(make_contract, make_customer, integration, db, provider, s
     integration.whatsapp_provider, integration.whatsapp_settings = provider, settings
     integration.whatsapp_template_client = "link_assinatura"
     db.session.commit()
-    envelope = envelopes.create_for_contract(make_contract(customer=make_customer(phone="+5519987654321")))
+    envelope = create.create_for_contract(make_contract(customer=make_customer(phone="+5519987654321")))
     commit()
     assert envelope.signers[0].channel == "whatsapp"
     return envelope
@@ -39,7 +41,7 @@ def test_meta_template_message_with_parameters(stub, make_contract, make_custome
     stub.enqueue(200, {"messages": [{"id": "wamid.ABC"}]})
     envelope = whatsapp_envelope(make_contract, make_customer, integration, db, "meta", {
         "base_url": stub.url, "phone_number_id": "1234", "access_token": "meta-token"})
-    delivery.send_links(envelope)
+    deliveries.send_links(envelope)
     commit()
     (request,) = stub.requests
     assert request.path == "/1234/messages" and request.headers["Authorization"] == "Bearer meta-token"
@@ -57,7 +59,7 @@ def test_meta_final_error_is_failed_with_a_clear_reason(stub, make_contract, mak
     stub.enqueue(400, {"error": {"message": "undeliverable", "code": 131026}})
     envelope = whatsapp_envelope(make_contract, make_customer, integration, db, "meta", {
         "base_url": stub.url, "phone_number_id": "1", "access_token": "t"})
-    delivery.send_links(envelope)
+    deliveries.send_links(envelope)
     commit()
     row = only_delivery(envelope)
     assert row.status == "failed" and row.next_attempt_at is None
@@ -69,13 +71,13 @@ def test_opa_500_then_200_is_retried_and_sent_once(stub, make_contract, make_cus
     stub.enqueue(200, {"data": {"_id": "opa-77"}})
     envelope = whatsapp_envelope(make_contract, make_customer, integration, db, "opa", {
         "base_url": stub.url, "token": "opa-token", "channel_id": "canal-1"})
-    delivery.send_links(envelope)
+    deliveries.send_links(envelope)
     commit()
     row = only_delivery(envelope)
     assert row.status == "retry" and "HTTP 500" in row.last_error
     later = row.next_attempt_at + timedelta(minutes=2)
-    assert delivery.sweep(later.isoformat())["requeued"] == 1
-    assert delivery.sweep((later + timedelta(minutes=1)).isoformat())["requeued"] == 0
+    assert deliveries.sweep(later.isoformat())["requeued"] == 1
+    assert deliveries.sweep((later + timedelta(minutes=1)).isoformat())["requeued"] == 0
     row = only_delivery(envelope)
     assert (row.status, row.provider_id, row.attempts) == ("sent", "opa-77", 2)
     assert len(stub.requests) == 2
@@ -85,7 +87,7 @@ def test_opa_500_then_200_is_retried_and_sent_once(stub, make_contract, make_cus
 
 def test_missing_provider_settings_fail_visibly(make_contract, make_customer, integration, db):
     envelope = whatsapp_envelope(make_contract, make_customer, integration, db, "opa", {"base_url": "http://x"})
-    delivery.send_links(envelope)
+    deliveries.send_links(envelope)
     commit()
     row = only_delivery(envelope)
     assert row.status == "failed" and "token" in row.last_error
@@ -95,11 +97,11 @@ def test_resend_by_email_renews_the_link(stub, make_contract, make_customer, int
     stub.enqueue(200, {"messages": [{"id": "wamid.1"}]})
     envelope = whatsapp_envelope(make_contract, make_customer, integration, db, "meta", {
         "base_url": stub.url, "phone_number_id": "1", "access_token": "t"})
-    delivery.send_links(envelope)
+    deliveries.send_links(envelope)
     commit()
     signer = envelope.signers[0]
     old_hash = signer.token_hash
-    row = delivery.send_link(signer, channel="email", purpose="resend")
+    row = deliveries.send_link(signer, channel="email", purpose="resend")
     commit()
     db.session.refresh(signer)
     assert row.channel == "email" and row.status == "sent" and row.target == signer.email

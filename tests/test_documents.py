@@ -8,14 +8,14 @@ import pytest
 import weasyprint
 from pypdf import PdfReader, PdfWriter
 
-from firma.documents import (
+from firma.documents.rendering import (
     MAX_UPLOADED_PAGES, DocumentRejected, load_uploaded_pdf, render_contract, render_pdf, render_service_order,
     render_term, stamp_footer,
 )
+from firma.documents.sandbox import TemplateError
 from firma.models import (
     Branch, Contract, Customer, DocumentTemplate, ServiceOrder, Subject, TemplateTermLink, TemplateVersion, Term,
 )
-from firma.templating import TemplateError
 from tests.http_stub import HttpStub
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)

@@ -4,9 +4,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from firma import delivery, envelopes, jobs, links, storage
+from firma.delivery import deliveries
+from firma.envelopes import create, links
 from firma.models import Delivery, Event
-from firma.outbox import commit
+from firma.platform import jobs, storage
+from firma.platform.outbox import commit
 from tests.flow import sign
 from tests.smtp_sink import SmtpSink, free_port
 
@@ -38,7 +40,7 @@ def smtp(smtp_config):
 @pytest.fixture()
 def email_envelope(make_contract, make_customer, db):
     customer = make_customer(phone=None, email="maria@example.com", name="Maria Souza")
-    envelope = envelopes.create_for_contract(make_contract(customer=customer))
+    envelope = create.create_for_contract(make_contract(customer=customer))
     commit()
     return envelope
 
@@ -48,7 +50,7 @@ def deliveries_of(envelope):
 
 
 def test_link_email_reaches_the_server_with_text_html_and_a_working_link(smtp, email_envelope, branch):
-    delivery.send_links(email_envelope)
+    deliveries.send_links(email_envelope)
     commit()
     assert len(smtp.messages) == 1
     received = smtp.messages[0]
@@ -72,7 +74,7 @@ def test_integration_templates_fill_variables_and_escape_html(smtp, email_envelo
     integration.email_subject_client = "{{ provedor.nome }} — assine {{ documento.codigo }}"
     integration.email_body_client = "Oi {{ cliente.nome|upper }}, acesse {{ link }} <b>já</b>"
     db.session.commit()
-    delivery.send_links(email_envelope)
+    deliveries.send_links(email_envelope)
     commit()
     received = smtp.messages[0]
     assert email_envelope.public_code in received.message["Subject"]
@@ -81,9 +83,9 @@ def test_integration_templates_fill_variables_and_escape_html(smtp, email_envelo
 
 
 def test_sending_links_twice_queues_one_message(smtp, email_envelope):
-    delivery.send_links(email_envelope)
+    deliveries.send_links(email_envelope)
     commit()
-    assert delivery.send_links(email_envelope) == []
+    assert deliveries.send_links(email_envelope) == []
     commit()
     assert len(smtp.messages) == 1
 
@@ -91,15 +93,15 @@ def test_sending_links_twice_queues_one_message(smtp, email_envelope):
 def test_smtp_down_is_retried_with_backoff_then_sent_once(smtp_config, email_envelope):
     port = free_port()
     smtp_config(port)  # nothing listens there yet
-    delivery.send_links(email_envelope)
+    deliveries.send_links(email_envelope)
     commit()
     row = deliveries_of(email_envelope)[0]
     assert row.status == "retry" and row.attempts == 1 and "indisponível" in row.last_error
     assert row.next_attempt_at is not None
-    early = delivery.sweep(row.next_attempt_at.isoformat())
+    early = deliveries.sweep(row.next_attempt_at.isoformat())
     assert early["requeued"] == 0  # still within the grace the queued retry task has
     with SmtpSink(port) as sink:
-        result = delivery.sweep((row.next_attempt_at + timedelta(minutes=2)).isoformat())
+        result = deliveries.sweep((row.next_attempt_at + timedelta(minutes=2)).isoformat())
         assert result["requeued"] == 1
         assert len(sink.messages) == 1
     row = deliveries_of(email_envelope)[0]
@@ -109,7 +111,7 @@ def test_smtp_down_is_retried_with_backoff_then_sent_once(smtp_config, email_env
 
 def test_permanent_refusal_fails_without_retry(smtp, email_envelope):
     smtp.refuse.add("maria@example.com")
-    delivery.send_links(email_envelope)
+    deliveries.send_links(email_envelope)
     commit()
     row = deliveries_of(email_envelope)[0]
     assert row.status == "failed" and "550" in row.last_error and row.next_attempt_at is None
@@ -117,32 +119,32 @@ def test_permanent_refusal_fails_without_retry(smtp, email_envelope):
 
 def test_gives_up_after_the_last_backoff_step(smtp_config, email_envelope):
     smtp_config(free_port())
-    delivery.send_links(email_envelope)
+    deliveries.send_links(email_envelope)
     commit()
     row = deliveries_of(email_envelope)[0]
-    for _ in range(len(delivery.MESSAGE_BACKOFF)):
-        delivery.sweep((row.next_attempt_at + timedelta(minutes=2)).isoformat())
+    for _ in range(len(deliveries.MESSAGE_BACKOFF)):
+        deliveries.sweep((row.next_attempt_at + timedelta(minutes=2)).isoformat())
         row = deliveries_of(email_envelope)[0]
-    assert row.status == "failed" and row.attempts == len(delivery.MESSAGE_BACKOFF) + 1
+    assert row.status == "failed" and row.attempts == len(deliveries.MESSAGE_BACKOFF) + 1
     assert row.last_error.startswith("Desistimos após")
 
 
 def test_a_job_run_twice_or_after_a_crash_never_sends_twice(smtp, email_envelope, db):
-    delivery.send_links(email_envelope)
+    deliveries.send_links(email_envelope)
     commit()
     row = deliveries_of(email_envelope)[0]
     # The queue delivers the same task again (e.g. the worker died after sending, before acknowledging).
-    assert delivery.send_job(row.id) == "skipped"
+    assert deliveries.send_job(row.id) == "skipped"
     assert len(smtp.messages) == 1
 
     # A worker claims a resend and dies before the outcome is recorded.
-    resend = delivery.send_link(email_envelope.signers[0], purpose="resend")
+    resend = deliveries.send_link(email_envelope.signers[0], purpose="resend")
     db.session.commit()  # plain commit: the job is not queued, as if the process died right here
-    assert delivery.claim(resend.id) is not None
+    assert deliveries.claim(resend.id) is not None
     db.session.commit()
-    assert delivery.send_job(resend.id) == "skipped"  # the restarted worker sees the claim
-    later = resend.updated_at + delivery.STALE + timedelta(minutes=1)
-    report = delivery.sweep(later.isoformat())
+    assert deliveries.send_job(resend.id) == "skipped"  # the restarted worker sees the claim
+    later = resend.updated_at + deliveries.STALE + timedelta(minutes=1)
+    report = deliveries.sweep(later.isoformat())
     assert report == {"requeued": 0, "interrupted": 1}
     db.session.refresh(resend)
     assert resend.status == "failed" and "interrompido" in resend.last_error
@@ -151,7 +153,7 @@ def test_a_job_run_twice_or_after_a_crash_never_sends_twice(smtp, email_envelope
 
 def test_completed_envelope_mails_the_signed_pdf_to_every_signer(smtp, client, make_contract, make_customer, db):
     customer = make_customer(phone=None, email="cliente@example.com")
-    envelope = envelopes.create_for_contract(make_contract(customer=customer, witness=True))
+    envelope = create.create_for_contract(make_contract(customer=customer, witness=True))
     commit()
     for signer in envelope.signers:
         sign(client, signer)

@@ -3,11 +3,12 @@ import io
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from firma import envelopes, storage
-from firma.envelopes import EnvelopeError, SignerSpec
+from firma.envelopes import create, lifecycle
+from firma.envelopes.create import EnvelopeError, SignerSpec
 from firma.models import Term
-from firma.outbox import commit
-from firma.tokens import sha256_hex
+from firma.platform import storage
+from firma.platform.outbox import commit
+from firma.platform.tokens import sha256_hex
 
 
 def pdf_text(envelope) -> str:
@@ -19,7 +20,7 @@ def test_contract_envelope_has_signers_in_order_with_hashed_links(db, make_contr
     integration.witness = make_user("witness@isp.test", name="Teste Munha")  # no stored signature: gets a link
     db.session.commit()
     contract = make_contract(witness=True)
-    envelope = envelopes.create_for_contract(contract)
+    envelope = create.create_for_contract(contract)
     commit()
     assert [s.role for s in envelope.signers] == ["client", "client_witness", "provider_witness"]
     assert [s.order for s in envelope.signers] == [1, 2, 3]
@@ -37,9 +38,9 @@ def test_requirements_follow_contract_override_then_integration(db, make_contrac
     integration.require_selfie, integration.require_document_photo = True, False
     integration.geolocation = "required"
     db.session.commit()
-    default = envelopes.create_for_contract(make_contract()).signers[0]
+    default = create.create_for_contract(make_contract()).signers[0]
     assert default.require_selfie and not default.require_document_photo and default.require_geolocation
-    overridden = envelopes.create_for_contract(make_contract(require_selfie="no", require_document_photo="yes"))
+    overridden = create.create_for_contract(make_contract(require_selfie="no", require_document_photo="yes"))
     assert not overridden.signers[0].require_selfie and overridden.signers[0].require_document_photo
 
 
@@ -47,7 +48,7 @@ def test_auto_inserted_terms_are_part_of_the_contract(db, make_contract, make_te
     auto = make_template("<p>Termo de comodato de {{ cliente.nome }}</p>", kind="term", name="Comodato")
     manual = make_template("<p>Termo de mudança de endereço</p>", kind="term", name="Mudança")
     contract = make_contract(template=make_template(terms=[(auto, True), (manual, False)]))
-    envelope = envelopes.create_for_contract(contract)
+    envelope = create.create_for_contract(contract)
     text = pdf_text(envelope)
     assert "Termo de comodato" in text and "mudança de endereço" not in text
 
@@ -56,11 +57,11 @@ def test_term_and_service_order_envelopes(db, make_contract, make_template, make
     contract = make_contract()
     term = Term(contract=contract, template=make_template("<p>Termo avulso {{ contrato.numero }}</p>", kind="term"))
     db.session.add(term)
-    envelope = envelopes.create_for_term(term)
+    envelope = create.create_for_term(term)
     commit()
     assert envelope.kind == "term" and contract.number in pdf_text(envelope)
     order = make_service_order()
-    envelope = envelopes.create_for_service_order(order)
+    envelope = create.create_for_service_order(order)
     commit()
     assert envelope.kind == "service_order" and order.number in pdf_text(envelope)
 
@@ -70,7 +71,7 @@ def test_uploaded_pdf_is_stamped_and_hashed(db, branch):
     writer.add_blank_page(595, 842)
     out = io.BytesIO()
     writer.write(out)
-    envelope = envelopes.create_for_upload(out.getvalue(), title="Aditivo", branch=branch, signers=[
+    envelope = create.create_for_upload(out.getvalue(), title="Aditivo", branch=branch, signers=[
         SignerSpec(role="client", name="Maria", cpf="52998224725", email="maria@example.com")])
     commit()
     assert envelope.kind == "upload" and envelope.original_pages == 1
@@ -79,10 +80,10 @@ def test_uploaded_pdf_is_stamped_and_hashed(db, branch):
 
 @pytest.mark.parametrize("data", [b"", b"hello", b"%PDF-1.7\n garbage"])
 def test_bad_uploads_are_refused_without_creating_anything(db, branch, data):
-    from firma.documents import DocumentRejected
+    from firma.documents.rendering import DocumentRejected
     from firma.models import Envelope
     with pytest.raises(DocumentRejected):
-        envelopes.create_for_upload(data, title="x", branch=branch, signers=[SignerSpec(role="client", name="A",
+        create.create_for_upload(data, title="x", branch=branch, signers=[SignerSpec(role="client", name="A",
                                                                                         email="a@example.com")])
     assert db.session.query(Envelope).count() == 0
 
@@ -90,29 +91,29 @@ def test_bad_uploads_are_refused_without_creating_anything(db, branch, data):
 def test_missing_contact_data_is_a_clear_error(db, make_contract, make_customer):
     customer = make_customer(email=None, phone=None)
     with pytest.raises(EnvelopeError, match="e-mail ou celular"):
-        envelopes.create_for_contract(make_contract(customer=customer))
+        create.create_for_contract(make_contract(customer=customer))
 
 
 def test_branch_without_integration_is_a_clear_error(db, make_contract, branch):
     branch.integration = None
     db.session.commit()
     with pytest.raises(EnvelopeError, match="não tem integração"):
-        envelopes.create_for_contract(make_contract())
+        create.create_for_contract(make_contract())
 
 
 def test_cancel_and_update_contact(db, make_contract):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     commit()
     signer = envelope.signers[0]
     with pytest.raises(EnvelopeError, match="E-mail obrigatório"):
-        envelopes.update_contact(signer, email=None, phone=None, channel="email")
+        lifecycle.update_contact(signer, email=None, phone=None, channel="email")
     db.session.rollback()
-    envelopes.update_contact(signer, email="novo@example.com", phone=None, channel="email")
+    lifecycle.update_contact(signer, email="novo@example.com", phone=None, channel="email")
     assert signer.email == "novo@example.com" and signer.token_hash is None
     with pytest.raises(EnvelopeError, match="motivo"):
-        envelopes.cancel(envelope, reason="  ")
-    envelopes.cancel(envelope, reason="Cliente desistiu")
+        lifecycle.cancel(envelope, reason="  ")
+    lifecycle.cancel(envelope, reason="Cliente desistiu")
     commit()
     assert envelope.status == "cancelled" and envelope.contract.status == "draft"
     with pytest.raises(EnvelopeError, match="pendente"):
-        envelopes.cancel(envelope, reason="de novo")
+        lifecycle.cancel(envelope, reason="de novo")

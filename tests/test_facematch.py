@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from firma import facematch
-from firma.facematch import is_available, match_faces
+from firma.identity import facematch
+from firma.identity.facematch import is_available, match_faces
 from tests import faces
 
 NOT_INSTALLED = "Comparação facial não realizada (módulo não instalado)."

@@ -7,10 +7,13 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from firma import assemble, audit, envelopes, finalise, storage, verification
+from firma.envelopes import create
+from firma.evidence import audit
 from firma.extensions import db as _db
 from firma.models import Envelope, Event, Signer
-from firma.outbox import commit
+from firma.platform import storage
+from firma.platform.outbox import commit
+from firma.sealing import assemble, finalise, verification
 from tests.flow import sign
 
 
@@ -19,7 +22,7 @@ def completed(client, make_contract, make_user, integration, db):
     """A contract envelope signed by the client, a witness and the auto-signing representative."""
     integration.representative = make_user("rep@isp.test", signature=True, token=True, name="Carlos Representante")
     db.session.commit()
-    envelope = envelopes.create_for_contract(make_contract(witness=True))
+    envelope = create.create_for_contract(make_contract(witness=True))
     commit()
     rep = next(s for s in envelope.signers if s.role == "provider_representative")
     assert rep.status == "signed" and rep.channel == "automatic"
@@ -102,7 +105,7 @@ def test_finalisation_happens_once_even_when_called_twice(completed):
 
 
 def test_racing_last_two_signatures_finalise_once(app, client, make_contract, db):
-    envelope = envelopes.create_for_contract(make_contract(witness=True))
+    envelope = create.create_for_contract(make_contract(witness=True))
     commit()
     signers = [s.id for s in envelope.signers]
     calls = []
@@ -140,9 +143,9 @@ def test_racing_last_two_signatures_finalise_once(app, client, make_contract, db
 
 
 def test_a_failed_finalisation_is_recorded_and_can_be_retried(client, make_contract, db, monkeypatch):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     commit()
-    monkeypatch.setattr(finalise.manifest, "render_manifest", lambda data: (_ for _ in ()).throw(OSError("disk")))
+    monkeypatch.setattr(finalise.manifest_pdf, "render_manifest", lambda data: (_ for _ in ()).throw(OSError("disk")))
     sign(client, envelope.signers[0])
     _db.session.refresh(envelope)
     assert envelope.status == "pending" and envelope.finalise_state == "failed" and "disk" in envelope.finalise_error

@@ -5,9 +5,13 @@ from functools import lru_cache
 
 import pytest
 
-from firma import envelopes, evidence, facematch, identity, manifest, signing, storage
-from firma.audit import RequestInfo
-from firma.outbox import commit
+from firma.envelopes import create
+from firma.evidence import manifest, store
+from firma.evidence.audit import RequestInfo
+from firma.identity import capture, facematch
+from firma.platform import storage
+from firma.platform.outbox import commit
+from firma.signing import steps
 from tests import faces
 
 INFO = RequestInfo(ip="127.0.0.1", user_agent="pytest")
@@ -28,59 +32,59 @@ def good_burst() -> list[bytes]:
 @pytest.fixture()
 def signer(db, make_contract, app, monkeypatch):
     monkeypatch.setitem(app.config, "LIVENESS_CHALLENGE", ",".join(CHALLENGE))
-    env = envelopes.create_for_contract(make_contract(require_selfie="yes", require_document_photo="yes"))
+    env = create.create_for_contract(make_contract(require_selfie="yes", require_document_photo="yes"))
     commit()
     return next(s for s in env.signers if s.role == "client")
 
 
 def test_document_front_records_the_face_check_either_way(signer):
-    row = identity.save_document_photo(signer, "front", faces.no_face_jpeg((1000, 700)), INFO)
+    row = capture.save_document_photo(signer, "front", faces.no_face_jpeg((1000, 700)), INFO)
     assert row.data["face_found"] is False and row.data["face"]["method"] == "none"
-    assert not signing.is_step_done(signer, "document")
-    card = identity.save_document_photo(signer, "front", faces.id_card_jpeg(face_px=90), INFO)
+    assert not steps.is_step_done(signer, "document")
+    card = capture.save_document_photo(signer, "front", faces.id_card_jpeg(face_px=90), INFO)
     assert card.data["face_found"] is True and row.superseded
     assert storage.read(card.path)[:2] == b"\xff\xd8" and card.data["original"]["format"] == "JPEG"
-    identity.save_document_photo(signer, "back", faces.no_face_jpeg((1000, 700)), INFO)
-    assert signing.is_step_done(signer, "document")
+    capture.save_document_photo(signer, "back", faces.no_face_jpeg((1000, 700)), INFO)
+    assert steps.is_step_done(signer, "document")
 
 
 def test_a_rejected_upload_is_a_step_error_in_portuguese(signer):
-    with pytest.raises(signing.StepError, match="não é uma imagem"):
-        identity.save_document_photo(signer, "back", b"%PDF-1.7 not a photo", INFO)
+    with pytest.raises(steps.StepError, match="não é uma imagem"):
+        capture.save_document_photo(signer, "back", b"%PDF-1.7 not a photo", INFO)
 
 
 def test_a_challenge_is_spent_by_its_check_and_attempts_are_limited(signer):
-    assert identity.start_liveness(signer) == CHALLENGE
-    result = identity.check_selfie_burst(signer, [pose("front")] * 8, INFO)
+    assert capture.start_liveness(signer) == CHALLENGE
+    result = capture.check_selfie_burst(signer, [pose("front")] * 8, INFO)
     assert not result.passed and result.code == "challenge_not_met"
-    with pytest.raises(signing.StepError, match="expirou"):
-        identity.check_selfie_burst(signer, good_burst(), INFO)  # a replay without a fresh challenge
-    for _ in range(identity.MAX_LIVENESS_ATTEMPTS - 1):
-        identity.start_liveness(signer)
-    assert identity.attempts_left(signer) == 0
-    with pytest.raises(identity.LivenessLocked):
-        identity.start_liveness(signer)
+    with pytest.raises(steps.StepError, match="expirou"):
+        capture.check_selfie_burst(signer, good_burst(), INFO)  # a replay without a fresh challenge
+    for _ in range(capture.MAX_LIVENESS_ATTEMPTS - 1):
+        capture.start_liveness(signer)
+    assert capture.attempts_left(signer) == 0
+    with pytest.raises(capture.LivenessLocked):
+        capture.start_liveness(signer)
 
 
 def test_a_passing_burst_keeps_frames_measurements_and_a_selfie(signer):
-    identity.start_liveness(signer)
+    capture.start_liveness(signer)
     frames = good_burst()
-    result = identity.check_selfie_burst(signer, frames, INFO)
+    result = capture.check_selfie_burst(signer, frames, INFO)
     assert result.passed, result.message
-    row = evidence.latest(signer, "liveness")
+    row = store.latest(signer, "liveness")
     assert row.data["passed"] and row.data["challenge"] == CHALLENGE and len(row.data["frames"]) == 8
     with zipfile.ZipFile(io.BytesIO(storage.read(row.path))) as archive:
         assert [archive.read(n) for n in archive.namelist()] == frames
-    assert evidence.latest(signer, "selfie").content_type == "image/jpeg"
-    assert signing.is_step_done(signer, "selfie")
+    assert store.latest(signer, "selfie").content_type == "image/jpeg"
+    assert steps.is_step_done(signer, "selfie")
 
 
 def test_face_match_runs_after_the_selfie_or_says_it_was_not_performed(signer):
-    identity.save_document_photo(signer, "front", faces.face_jpeg("astronaut", size=(1000, 700), face_frac=0.3),
+    capture.save_document_photo(signer, "front", faces.face_jpeg("astronaut", size=(1000, 700), face_frac=0.3),
                                  INFO)
-    identity.start_liveness(signer)
-    assert identity.check_selfie_burst(signer, good_burst(), INFO).passed
-    match = evidence.latest(signer, "face_match").data
+    capture.start_liveness(signer)
+    assert capture.check_selfie_burst(signer, good_burst(), INFO).passed
+    match = store.latest(signer, "face_match").data
     assert match["performed"] is facematch.is_available()
     if match["performed"]:
         assert match["same_person"] is True and match["threshold"] == facematch.THRESHOLD
@@ -89,19 +93,19 @@ def test_face_match_runs_after_the_selfie_or_says_it_was_not_performed(signer):
 
 
 def test_fallback_selfie_is_recorded_as_not_verified(signer):
-    identity.save_fallback_selfie(signer, pose("front"), INFO)
-    assert signing.is_step_done(signer, "selfie")
+    capture.save_fallback_selfie(signer, pose("front"), INFO)
+    assert steps.is_step_done(signer, "selfie")
     entry = manifest.collect(signer.envelope, public_url="http://firma.test").signers[0]
     assert entry.liveness.method == manifest.LIVENESS_FALLBACK and entry.selfie is not None
 
 
 def test_fallback_is_refused_when_the_integration_requires_a_live_camera(signer):
     signer.allow_liveness_fallback = False
-    with pytest.raises(signing.StepError, match="câmera ao vivo"):
-        identity.save_fallback_selfie(signer, pose("front"), INFO)
+    with pytest.raises(steps.StepError, match="câmera ao vivo"):
+        capture.save_fallback_selfie(signer, pose("front"), INFO)
 
 
 def test_fallback_photo_without_a_face_is_refused(signer):
-    with pytest.raises(signing.StepError, match="rosto"):
-        identity.save_fallback_selfie(signer, faces.no_face_jpeg(), INFO)
-    assert evidence.latest(signer, "liveness") is None
+    with pytest.raises(steps.StepError, match="rosto"):
+        capture.save_fallback_selfie(signer, faces.no_face_jpeg(), INFO)
+    assert store.latest(signer, "liveness") is None

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import ExifTags, Image, ImageCms
 
-from firma.images import ImageRejected, process_photo, thumbnail_jpeg
+from firma.identity.photos import ImageRejected, process_photo, thumbnail_jpeg
 
 
 def encode(img: Image.Image, fmt: str, **kwargs: object) -> bytes:
@@ -156,8 +156,8 @@ def test_truncated_jpeg_is_refused() -> None:
 
 
 def test_truncated_jpeg_is_refused_even_after_weasyprint_loosened_pillow() -> None:
-    from PIL import ImageFile
     import weasyprint  # noqa: F401  (importing it sets ImageFile.LOAD_TRUNCATED_IMAGES for the process)
+    from PIL import ImageFile
 
     ImageFile.LOAD_TRUNCATED_IMAGES = True
     data = encode(halves((800, 600)), "JPEG")

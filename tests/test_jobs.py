@@ -6,9 +6,13 @@ import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from firma import audit, create_app, delivery, envelopes, jobs, outbox, sync, worker_cli
+from firma import create_app
+from firma.delivery import deliveries
+from firma.envelopes import create, sync
+from firma.evidence import audit
 from firma.extensions import db as _db
 from firma.models import Contract, Delivery, utcnow
+from firma.platform import jobs, outbox, worker_cli
 from tests.smtp_sink import SmtpSink
 
 REDIS_URL = os.environ.get("FIRMA_TEST_QUEUE_URL")
@@ -25,12 +29,12 @@ def test_every_job_of_the_contract_is_registered():
 
 
 def test_enqueued_job_runs_after_commit_and_never_after_rollback(make_contract, make_customer, db):
-    envelope = envelopes.create_for_contract(make_contract(customer=make_customer(phone=None)))
+    envelope = create.create_for_contract(make_contract(customer=make_customer(phone=None)))
     outbox.commit()
-    delivery.send_links(envelope)
+    deliveries.send_links(envelope)
     db.session.rollback()
     assert db.session.scalar(select(Delivery)) is None
-    delivery.send_links(envelope)
+    deliveries.send_links(envelope)
     outbox.commit()
     assert db.session.scalar(select(Delivery.status)) == "sent"
 
@@ -53,8 +57,8 @@ def test_a_message_travels_through_the_real_queue_storage(backend, app, tmp_path
     contract_id = make_contract(customer=make_customer(phone=None)).id
     with SmtpSink() as smtp, worker_app.app_context():
         worker_app.config.update(MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False)
-        envelope = envelopes.create_for_contract(_db.session.get(Contract, contract_id))
-        delivery.send_links(envelope)
+        envelope = create.create_for_contract(_db.session.get(Contract, contract_id))
+        deliveries.send_links(envelope)
         outbox.commit()
         assert huey.pending_count() == 1 and smtp.messages == []
         task = huey.dequeue()  # what the consumer does, minus its thread loop
@@ -75,7 +79,7 @@ def test_sweep_command_reports_as_json(app, db):
 
 
 def test_sync_finalises_a_signed_envelope_that_was_never_sealed(make_contract, db):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     outbox.commit()
     for signer in envelope.signers:  # signed, but the finalisation request was lost (the process died)
         signer.status, signer.signed_at = "signed", utcnow()
@@ -102,7 +106,7 @@ def test_the_worker_consumer_runs_jobs_in_its_own_threads(app, tmp_path, make_co
                                         max_delay=0.05)
         consumer.start()
         try:
-            delivery.send_links(envelopes.create_for_contract(_db.session.get(Contract, contract_id)))
+            deliveries.send_links(create.create_for_contract(_db.session.get(Contract, contract_id)))
             outbox.commit()
             deadline = time.monotonic() + 20
             while not smtp.messages and time.monotonic() < deadline:

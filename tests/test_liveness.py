@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from firma import liveness
-from firma.liveness import CHALLENGES, check_burst, detect_document_face, measure_frame, new_challenge
+from firma.identity import liveness
+from firma.identity.faces import detect_document_face
+from firma.identity.liveness import CHALLENGES, check_burst, measure_frame, new_challenge
 from tests import faces
 
 LOOP = ["turn_left", "turn_right", "blink"]

@@ -16,12 +16,12 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 from skimage import data as sample_images
 
-from firma import audit
-from firma.manifest import (
-    LIVENESS_ACTIVE, LIVENESS_FALLBACK, THUMB_PX, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading,
-    SignerEntry, describe_user_agent, event_entry, evidence_json, html_to_pdf, manifest_html, render_manifest,
-    thumbnail,
+from firma.evidence import audit
+from firma.evidence.manifest import (
+    LIVENESS_ACTIVE, LIVENESS_FALLBACK, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading,
+    SignerEntry, describe_user_agent, event_entry, evidence_json,
 )
+from firma.evidence.manifest_pdf import THUMB_PX, html_to_pdf, manifest_html, render_manifest, thumbnail
 from firma.models import Event
 
 T0 = datetime(2025, 3, 5, 17, 0, 0, 123456, tzinfo=timezone.utc)

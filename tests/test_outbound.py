@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
-from firma.outbound import EXCERPT_CHARS, UnsafeUrl, parse_retry_after, post_json, validate_url
+from firma.platform.outbound import EXCERPT_CHARS, UnsafeUrl, parse_retry_after, post_json, validate_url
 from tests.http_stub import HttpStub
 
 

@@ -4,8 +4,8 @@ import threading
 import pytest
 from PIL import Image
 
-from firma.documents import render_pdf
-from firma.previews import page_images, preview_pdf_bytes
+from firma.documents.previews import page_images, preview_pdf_bytes
+from firma.documents.rendering import render_pdf
 
 
 def pdf_with(pages: int, text: str) -> bytes:

@@ -3,9 +3,11 @@ from datetime import timedelta
 
 import pytest
 
-from firma import delivery, envelopes, jobs, links, reminders
+from firma.delivery import deliveries, reminders
+from firma.envelopes import create, lifecycle, links
 from firma.models import Delivery, Event
-from firma.outbox import commit
+from firma.platform import jobs
+from firma.platform.outbox import commit
 
 
 @pytest.fixture(autouse=True)
@@ -17,8 +19,8 @@ def queue(app):
 def sent(make_contract, make_customer, integration, db):
     integration.reminder_every_days, integration.reminder_max = 2, 2
     db.session.commit()
-    envelope = envelopes.create_for_contract(make_contract(customer=make_customer(phone=None)))
-    delivery.send_links(envelope)
+    envelope = create.create_for_contract(make_contract(customer=make_customer(phone=None)))
+    deliveries.send_links(envelope)
     commit()
     return envelope
 
@@ -66,14 +68,14 @@ def test_resend_renews_the_link(sent, db):
     signer = sent.signers[0]
     old = links.issue(signer)
     commit()
-    row = delivery.send_link(signer, purpose="resend")
+    row = deliveries.send_link(signer, purpose="resend")
     commit()
     assert row.status == "sent"
     assert links.find_signer(old) is None and signer.token_hash is not None
 
 
 def test_resend_refused_when_nothing_is_pending(sent, db):
-    envelopes.cancel(sent, reason="erro no plano")
+    lifecycle.cancel(sent, reason="erro no plano")
     commit()
-    with pytest.raises(delivery.DeliveryError, match="não tem assinatura pendente"):
-        delivery.send_link(sent.signers[0], purpose="resend")
+    with pytest.raises(deliveries.DeliveryError, match="não tem assinatura pendente"):
+        deliveries.send_link(sent.signers[0], purpose="resend")

@@ -19,18 +19,9 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
-from firma.seal import (
-    MSG_ALTERED,
-    MSG_BAD_SEAL,
-    MSG_ENCRYPTED,
-    MSG_NOT_PDF,
-    MSG_OK,
-    MSG_OTHER_CERT,
-    MSG_UNSIGNED,
-    Sealer,
-    generate_instance_certificate,
-    get_sealer,
-    verify_sealed_pdf,
+from firma.sealing.seal import (
+    MSG_ALTERED, MSG_BAD_SEAL, MSG_ENCRYPTED, MSG_NOT_PDF, MSG_OK, MSG_OTHER_CERT, MSG_UNSIGNED, Sealer,
+    generate_instance_certificate, get_sealer, verify_sealed_pdf,
 )
 from tests.tsa_server import running_tsa
 

@@ -5,10 +5,12 @@ from functools import lru_cache
 import pytest
 from PIL import Image
 
-from firma import envelopes, evidence, identity
-from firma.envelopes import SignerSpec
+from firma.envelopes import create
+from firma.envelopes.create import SignerSpec
+from firma.evidence import store
+from firma.identity import capture
 from firma.models import Event
-from firma.outbox import commit
+from firma.platform.outbox import commit
 from tests import faces
 from tests.flow import PHONE_UA, form_token, link_for
 
@@ -58,7 +60,7 @@ class Phone:
 @pytest.fixture()
 def signer(db, app, make_contract, monkeypatch):
     monkeypatch.setitem(app.config, "LIVENESS_CHALLENGE", ",".join(CHALLENGE))
-    env = envelopes.create_for_contract(make_contract(require_selfie="yes", require_document_photo="yes"))
+    env = create.create_for_contract(make_contract(require_selfie="yes", require_document_photo="yes"))
     commit()
     return next(s for s in env.signers if s.role == "client")
 
@@ -89,7 +91,7 @@ def test_bad_uploads_are_refused_with_a_clear_message(phone, data, message):
     phone.welcome_and_read()
     response = phone.photo("front", data())
     assert response.status_code == 422 and message in response.text
-    assert evidence.latest(phone.signer, "document_front") is None
+    assert store.latest(phone.signer, "document_front") is None
 
 
 def test_an_oversized_upload_is_refused_before_the_body_is_read(phone, app, monkeypatch):
@@ -103,7 +105,7 @@ def test_front_without_a_face_asks_for_a_retake_and_keeps_the_record(phone):
     phone.welcome_and_read()
     response = phone.photo("front", faces.no_face_jpeg((1000, 700)))
     assert response.status_code == 422 and "Não encontramos o rosto" in response.text
-    assert evidence.latest(phone.signer, "document_front").data["face_found"] is False
+    assert store.latest(phone.signer, "document_front").data["face_found"] is False
     assert phone.photo("front", id_card()).status_code == 303
 
 
@@ -122,18 +124,18 @@ def test_a_photo_can_be_redone_before_confirming(client, phone):
     phone.photo("back", id_card())
     assert phone.good_selfie().status_code == 303
     assert 'data-step="signature"' in client.get(phone.base, headers=HEADERS).text
-    first = evidence.latest(phone.signer, "document_back")
+    first = store.latest(phone.signer, "document_back")
     assert client.get(phone.base + "/document", headers=HEADERS).status_code == 200
     response = phone.photo("back", id_card())
     assert response.status_code == 303 and response.location.endswith("/signature")
-    assert first.superseded and evidence.latest(phone.signer, "document_back").id != first.id
+    assert first.superseded and store.latest(phone.signer, "document_back").id != first.id
 
 
 def test_selfie_attempts_are_limited(phone):
     phone.welcome_and_read()
     phone.photo("front", id_card())
     phone.photo("back", id_card())
-    for _ in range(identity.MAX_LIVENESS_ATTEMPTS):
+    for _ in range(capture.MAX_LIVENESS_ATTEMPTS):
         failed = phone.selfie([pose("front")] * 8)
         assert failed.status_code == 422 and "movimento pedido" in failed.text
     locked = phone.post("/selfie/challenge")
@@ -148,7 +150,7 @@ def test_no_camera_fallback_photo_passes_as_not_verified(phone):
     response = phone.post("/selfie/photo", {"photo": (io.BytesIO(pose("front")), "selfie.jpg")},
                           content_type="multipart/form-data")
     assert response.status_code == 303 and response.location.endswith("/signature")
-    assert evidence.latest(phone.signer, "liveness").data["accepted_fallback"] is True
+    assert store.latest(phone.signer, "liveness").data["accepted_fallback"] is True
 
 
 @pytest.mark.parametrize("steps_done", [0, 2, 3])
@@ -165,7 +167,7 @@ def test_decline_at_any_step(phone, db, steps_done):
 
 
 def test_a_validator_approves_without_drawing_a_signature(client, db, branch):
-    env = envelopes.create_for_upload(
+    env = create.create_for_upload(
         faces_pdf(), title="Termo de validação", branch=branch,
         signers=[SignerSpec(role="validator", name="Vera Validadora", cpf="52998224725", email="v@example.com")])
     commit()
@@ -176,7 +178,7 @@ def test_a_validator_approves_without_drawing_a_signature(client, db, branch):
     assert 'data-step="confirm"' in page.text and "Passo 3 de 3" in page.text and ">Aprovar<" in page.text
     response = phone.post("/confirm", {"consent": "yes", "document_sha256": env.original_sha256})
     assert response.status_code == 303 and signer.status == "signed"
-    assert evidence.latest(signer, "signature") is None and evidence.latest(signer, "consent") is not None
+    assert store.latest(signer, "signature") is None and store.latest(signer, "consent") is not None
 
 
 def faces_pdf() -> bytes:

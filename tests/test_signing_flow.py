@@ -3,15 +3,17 @@ from datetime import timedelta
 
 import pytest
 
-from firma import envelopes, evidence, links, signing
+from firma.envelopes import create, lifecycle
+from firma.evidence import audit, store
 from firma.models import Evidence, utcnow
-from firma.outbox import commit
+from firma.platform.outbox import commit
+from firma.signing import actions, steps
 from tests.flow import PHONE_UA, form_token, link_for, sign
 
 
 @pytest.fixture()
 def envelope(db, make_contract):
-    env = envelopes.create_for_contract(make_contract())
+    env = create.create_for_contract(make_contract())
     commit()
     return env
 
@@ -27,9 +29,9 @@ def test_the_whole_flow_signs_and_records_evidence(client, envelope):
     assert signer.status == "signed" and signer.document_sha256_seen == envelope.original_sha256
     kinds = {e.kind for e in signer.evidence}
     assert {"reading", "signature", "geolocation", "device", "consent"} <= kinds
-    device = evidence.latest(signer, "device").data
+    device = store.latest(signer, "device").data
     assert device["os"].startswith("Android") and device["mobile"] is True and device["ip"] == "127.0.0.1"
-    assert evidence.latest(signer, "reading").data["last_page_reached"] is True
+    assert store.latest(signer, "reading").data["last_page_reached"] is True
     done = client.get(response.location)
     assert "Pronto" in done.text
 
@@ -96,7 +98,7 @@ def test_reopening_the_link_resumes_at_the_first_unfinished_step(client, envelop
 def test_typed_signature_works_without_javascript(client, envelope):
     signer = client_signer(envelope)
     sign(client, signer, drawn=False)
-    sig = evidence.latest(signer, "signature")
+    sig = store.latest(signer, "signature")
     assert sig.data["method"] == "typed" and sig.content_type == "image/png" and sig.size > 100
 
 
@@ -113,7 +115,7 @@ def test_bad_signature_images_are_refused(client, envelope, bad, message):
     client.post(f"/s/{token}/read", data={"form_token": ft, "have_read": "yes"})
     r = client.post(f"/s/{token}/signature", data={"form_token": ft, "signature": bad})
     assert r.status_code == 422 and message in r.text
-    assert evidence.latest(signer, "signature") is None
+    assert store.latest(signer, "signature") is None
 
 
 def test_blank_signature_is_refused(db, envelope):
@@ -124,9 +126,9 @@ def test_blank_signature_is_refused(db, envelope):
     out = io.BytesIO()
     Image.new("RGBA", (400, 100), (0, 0, 0, 0)).save(out, "PNG")
     signer = client_signer(envelope)
-    with pytest.raises(signing.StepError, match="em branco"):
-        signing.save_drawn_signature(signer, "data:image/png;base64," + base64.b64encode(out.getvalue()).decode(),
-                                     signing.RequestInfo())
+    with pytest.raises(steps.StepError, match="em branco"):
+        actions.save_drawn_signature(signer, "data:image/png;base64," + base64.b64encode(out.getvalue()).decode(),
+                                     audit.RequestInfo())
 
 
 def test_consent_is_required(client, envelope):
@@ -148,7 +150,7 @@ def test_denied_geolocation_is_recorded_not_hidden(client, envelope):
     ft = form_token(client.get(f"/s/{token}").text)
     r = client.post(f"/s/{token}/geolocation", data={"form_token": ft, "status": "denied"})
     assert r.status_code == 200 and "não autorizou" in r.text
-    assert evidence.latest(signer, "geolocation").data == {"status": "denied"}
+    assert store.latest(signer, "geolocation").data == {"status": "denied"}
     r = client.post(f"/s/{token}/geolocation", data={"form_token": ft, "status": "granted", "latitude": "999",
                                                      "longitude": "0"})
     assert r.status_code == 422
@@ -209,14 +211,14 @@ def test_decline_with_a_reason_closes_the_envelope(client, envelope):
 def test_evidence_of_a_signed_signer_is_immutable(client, envelope):
     signer = client_signer(envelope)
     sign(client, signer)
-    with pytest.raises(evidence.EvidenceLocked):
-        evidence.store(signer, "signature", info=signing.RequestInfo(), data={})
+    with pytest.raises(store.EvidenceLocked):
+        store.save(signer, "signature", info=audit.RequestInfo(), data={})
 
 
 def test_cancelled_envelope_link_is_gone(client, db, envelope):
     signer = client_signer(envelope)
     token = link_for(signer)
-    envelopes.cancel(envelope, reason="Cliente desistiu")
+    lifecycle.cancel(envelope, reason="Cliente desistiu")
     commit()
     r = client.get(f"/s/{token}")
     assert r.status_code in (404, 410)

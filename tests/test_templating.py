@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from firma.br.money import money
+from firma.br.words import date_words, money_words, number_words
+from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES, catalogue_markdown
+from firma.documents.contexts import contract_context, flatten, sample_context, service_order_context
+from firma.documents.sandbox import TemplateError, render_body, validate_template
 from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, ServiceOrder, Settings, Subject
-from firma.templating import (
-    CATALOGUE, KIND_NAMESPACES, TemplateError, catalogue_markdown, contract_context, date_words, flatten, money,
-    money_words, number_words, render_body, sample_context, service_order_context, validate_template,
-)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "template-variables.md"
 # 01:30 UTC on the 24th is still the 23rd in São Paulo (UTC-3).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from firma.webhook_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signature_headers, verify
+from firma.delivery.webhook_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signature_headers, verify
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "webhooks.md"
 SECRET = "whsec_test"

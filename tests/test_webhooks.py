@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from firma import delivery, envelopes, jobs, webhooks
+from firma.delivery import deliveries, webhooks
+from firma.envelopes import create, lifecycle
 from firma.models import Delivery
-from firma.outbox import commit
+from firma.platform import jobs
+from firma.platform.outbox import commit
 from tests.http_stub import HttpStub
 from tests.smtp_sink import free_port
 
@@ -32,9 +34,9 @@ def hook(integration, db, url):
 
 
 def cancelled_envelope(make_contract):
-    envelope = envelopes.create_for_contract(make_contract())
+    envelope = create.create_for_contract(make_contract())
     commit()
-    envelopes.cancel(envelope, reason="Cliente desistiu")
+    lifecycle.cancel(envelope, reason="Cliente desistiu")
     commit()
     return envelope
 
@@ -113,10 +115,10 @@ def test_no_duplicate_after_a_worker_restart_mid_job(erp, make_contract, integra
     # A replay claimed by a worker that then dies: the restarted worker must not post it again.
     webhooks.replay(row)
     db.session.commit()
-    assert delivery.claim(row.id) is not None
+    assert deliveries.claim(row.id) is not None
     db.session.commit()
     assert webhooks.send_job(row.id) == "skipped"
-    later = row.updated_at + delivery.STALE + timedelta(minutes=1)
+    later = row.updated_at + deliveries.STALE + timedelta(minutes=1)
     assert webhooks.sweep(later.isoformat())["interrupted"] == 1
     assert len(erp.requests) == 1
 

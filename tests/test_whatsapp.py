@@ -9,15 +9,9 @@ import time
 
 import pytest
 
-from firma.notify.whatsapp import (
-    ConsoleProvider,
-    InvalidPhone,
-    MetaCloudProvider,
-    OpaSuiteProvider,
-    TokenBucket,
-    WhatsAppMessage,
-    provider_from_settings,
-    validate_e164,
+from firma.delivery.whatsapp import (
+    ConsoleProvider, InvalidPhone, MetaCloudProvider, OpaSuiteProvider, TokenBucket, WhatsAppMessage,
+    provider_from_settings, validate_e164,
 )
 from tests.http_stub import HttpStub
 

@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, created_at, utcnow
+from firma.extensions import db
+from firma.models.base import UTCDateTime, created_at, utcnow
 
 ENVELOPE_STATUSES = ("pending", "completed", "cancelled", "expired", "declined")
 SIGNER_ROLES = {

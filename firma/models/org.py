@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, created_at
+from firma.extensions import db
+from firma.models.base import UTCDateTime, created_at
 
 ROLES = ("admin", "operator", "viewer")
 PERMISSIONS = {

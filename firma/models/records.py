@@ -5,8 +5,8 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, created_at, utcnow
+from firma.extensions import db
+from firma.models.base import UTCDateTime, created_at, utcnow
 
 TEMPLATE_KINDS = ("contract", "term", "service_order")
 CONTRACT_STATUSES = ("draft", "awaiting_signature", "active", "cancelled")

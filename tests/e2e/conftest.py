@@ -27,11 +27,13 @@ import pytest
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from firma import create_app, envelopes, links, seal
+from firma import create_app
+from firma.envelopes import create, links
 from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion, User
-from firma.outbox import commit
-from firma.tokens import hash_token
+from firma.platform.outbox import commit
+from firma.platform.tokens import hash_token
+from firma.sealing import seal
 from tests.images import signature_png
 
 CHROMIUM = "/usr/bin/chromium"
@@ -137,7 +139,7 @@ def make_envelope(live_server) -> Callable[..., LiveEnvelope]:
                                 plan="Fibra 500", price=Decimal("99.90"))
             db.session.add_all([representative, integration, branch, customer, template, contract])
             db.session.flush()
-            envelope = envelopes.create_for_contract(contract)
+            envelope = create.create_for_contract(contract)
             signer = next(s for s in envelope.signers if s.role == "client")
             token = links.issue(signer)
             envelope_id = envelope.id

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from firma import batches
+from firma.envelopes import batches
 from firma.extensions import db
 from firma.models import (
     Batch, BatchItem, Branch, Contract, Customer, Delivery, DocumentTemplate, Envelope, Integration, TemplateVersion,
     User,
 )
-from firma.outbox import commit
+from firma.platform.outbox import commit
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, random_cpf
 
 pytestmark = pytest.mark.e2e

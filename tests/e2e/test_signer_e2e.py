@@ -8,9 +8,10 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from firma import evidence, verification
+from firma.evidence import store
 from firma.extensions import db
 from firma.models import Envelope
+from firma.sealing import verification
 from tests import faces
 
 pytestmark = pytest.mark.e2e
@@ -98,7 +99,7 @@ def test_sign_on_a_phone_from_link_to_sealed_pdf(live_server, make_envelope, lau
     with live_server.app_context():
         envelope = db.session.get(Envelope, live.envelope_id)
         client = next(s for s in envelope.signers if s.role == "client")
-        front = evidence.latest(client, "document_front")
+        front = store.latest(client, "document_front")
         assert front.data["original"]["width"] <= 1600 and front.data["face_found"]  # shrunk on the phone
         assert front.data["original"]["bytes"] <= 400_000
     assert "Signature is Valid" in pdfsig(pdf, tmp_path)

@@ -1,0 +1,1 @@
+"""Reaching people and ERPs: deliveries, messages, e-mail, WhatsApp, reminders, webhooks."""

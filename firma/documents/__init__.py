@@ -1,0 +1,1 @@
+"""Documents: the variable catalogue, the one sandbox, contexts, PDF rendering, previews, templates."""

@@ -1,0 +1,152 @@
+"""The values templates see: customer, contract, branch, provider, service order and dates."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import object_session
+
+from firma.br.dates import LOCAL_TZ, _local, date_br
+from firma.br.identifiers import digits, format_cpf_cnpj
+from firma.br.money import money
+from firma.br.phones import format_phone
+from firma.br.words import date_words, money_words
+from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
+from firma.models import Branch, Contract, Customer, ServiceOrder, Settings
+
+
+def _zip(value: str) -> str:
+    d = digits(value)
+    return f"{d[:5]}-{d[5:]}" if len(d) == 8 else value
+
+
+def _customer_address(c: Customer) -> str:
+    street = ", ".join(p for p in (c.street, c.number, c.complement) if p)
+    place = "/".join(p for p in (c.city, c.state) if p)
+    line = " - ".join(p for p in (street, c.district) if p)
+    line = ", ".join(p for p in (line, place) if p)
+    return f"{line}, CEP {_zip(c.zip_code)}" if c.zip_code else line
+
+
+def customer_fields(c: Customer) -> dict[str, str]:
+    return {
+        "nome": c.name or "",
+        "cpf_cnpj": format_cpf_cnpj(c.cpf_cnpj),
+        "tipo_pessoa": "Pessoa jurídica" if c.is_company else "Pessoa física",
+        "email": c.email or "",
+        "telefone": format_phone(c.phone),
+        "rg": c.rg or "",
+        "data_nascimento": date_br(c.birth_date),
+        "endereco": _customer_address(c),
+        "logradouro": c.street or "",
+        "numero": c.number or "",
+        "complemento": c.complement or "",
+        "bairro": c.district or "",
+        "cidade": c.city or "",
+        "uf": c.state or "",
+        "cep": _zip(c.zip_code or ""),
+    }
+
+
+def contract_fields(contract: Contract, now: datetime) -> dict[str, str]:
+    price = contract.price if contract.price is not None else Decimal("0")
+    start = contract.created_at or now
+    return {
+        "numero": contract.number or "",
+        "plano": contract.plan or "",
+        "valor": money(price),
+        "valor_extenso": money_words(price),
+        "dia_vencimento": str(contract.due_day or ""),
+        "fidelidade_meses": str(contract.loyalty_months if contract.loyalty_months is not None else ""),
+        "endereco_instalacao": contract.installation_address or _customer_address(contract.customer),
+        "data_inicio": date_br(_local(start).date()),
+    }
+
+
+def branch_fields(b: Branch) -> dict[str, str]:
+    return {
+        "nome": b.name or "",
+        "cnpj": format_cpf_cnpj(b.cnpj),
+        "endereco": b.address or "",
+        "cidade": b.city or "",
+        "uf": b.state or "",
+        "telefone": format_phone(b.phone),
+    }
+
+
+def date_fields(now: datetime) -> dict[str, str]:
+    local = _local(now)
+    return {"hoje": date_br(local.date()), "extenso": date_words(local.date()), "hora": local.strftime("%H:%M")}
+
+
+def provider_name(record: Contract | ServiceOrder) -> str:
+    """The company name from Settings when the record is in a session, else the branch name."""
+    session = object_session(record)
+    settings = session.get(Settings, 1) if session is not None else None
+    return settings.company_name if settings is not None else (record.branch.name or "")
+
+
+def contract_context(contract: Contract, now: datetime) -> dict[str, dict[str, str]]:
+    """Template context of a contract (and of its terms)."""
+    return {
+        "cliente": customer_fields(contract.customer),
+        "contrato": contract_fields(contract, now),
+        "filial": branch_fields(contract.branch),
+        "provedor": {"nome": provider_name(contract)},
+        "data": date_fields(now),
+    }
+
+
+def service_order_context(order: ServiceOrder, now: datetime) -> dict[str, dict[str, str]]:
+    """Template context of a service order; contract fields are empty when it has no contract."""
+    contract = (contract_fields(order.contract, now) if order.contract is not None
+                else dict.fromkeys(CATALOGUE["contrato"], ""))
+    return {
+        "cliente": customer_fields(order.customer),
+        "contrato": contract,
+        "filial": branch_fields(order.branch),
+        "provedor": {"nome": provider_name(order)},
+        "os": {
+            "numero": order.number or "",
+            "assunto": order.subject.name if order.subject is not None else "",
+            "descricao": order.description or "",
+        },
+        "data": date_fields(now),
+    }
+
+
+SAMPLE_NOW = datetime(2026, 11, 23, 14, 30, tzinfo=LOCAL_TZ)
+
+
+def sample_context(kind: str) -> dict[str, dict[str, str]]:
+    """Made-up values for previewing a template before any customer exists."""
+    price = Decimal("99.90")
+    context = {
+        "cliente": {
+            "nome": "Maria da Silva", "cpf_cnpj": "123.456.789-09", "tipo_pessoa": "Pessoa física",
+            "email": "maria@example.com", "telefone": "(11) 91234-5678", "rg": "12.345.678-9",
+            "data_nascimento": "15/03/1985", "endereco": "Rua das Flores, 123, apto 4 - Centro, São Paulo/SP, "
+            "CEP 01234-567", "logradouro": "Rua das Flores", "numero": "123", "complemento": "apto 4",
+            "bairro": "Centro", "cidade": "São Paulo", "uf": "SP", "cep": "01234-567",
+        },
+        "contrato": {
+            "numero": "2026-000123", "plano": "Fibra 500 Mega", "valor": money(price),
+            "valor_extenso": money_words(price), "dia_vencimento": "10", "fidelidade_meses": "12",
+            "endereco_instalacao": "Rua das Flores, 123, apto 4 - Centro, São Paulo/SP, CEP 01234-567",
+            "data_inicio": date_br(SAMPLE_NOW.date()),
+        },
+        "filial": {
+            "nome": "Provedor Exemplo - Matriz", "cnpj": "11.222.333/0001-81", "endereco": "Av. Brasil, 1000",
+            "cidade": "São Paulo", "uf": "SP", "telefone": "(11) 3333-4444",
+        },
+        "provedor": {"nome": "Provedor Exemplo"},
+        "data": date_fields(SAMPLE_NOW),
+    }
+    if "os" in KIND_NAMESPACES[kind]:
+        context["os"] = {"numero": "OS-4567", "assunto": "Instalação", "descricao": "Instalação de fibra óptica."}
+    return context
+
+
+def flatten(context: dict[str, dict[str, str]]) -> dict[str, str]:
+    """{"cliente": {"nome": x}} → {"cliente.nome": x}, for evidence records."""
+    return {f"{ns}.{field}": value for ns, fields in context.items() for field, value in fields.items()}

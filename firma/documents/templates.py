@@ -1,0 +1,108 @@
+"""Editing document templates: validated saves as new immutable versions, term links, and live previews."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from firma.documents import previews, rendering
+from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
+from firma.documents.contexts import customer_fields, sample_context
+from firma.documents.sandbox import TemplateError, render_body, validate_template
+from firma.extensions import db
+from firma.models import TEMPLATE_KINDS, Customer, DocumentTemplate, TemplateTermLink, TemplateVersion, User
+
+MAX_BODY = 200_000
+PREVIEW_WIDTH = 700
+
+
+@dataclass
+class Preview:
+    """The outcome of a live preview: page image names (under the preview cache) or the error to flag."""
+
+    pages: list[str] = field(default_factory=list)
+    error: str | None = None
+    variable: str | None = None
+    used: list[str] = field(default_factory=list)
+
+
+def palette(kind: str) -> dict[str, dict[str, str]]:
+    """The catalogue variables a template of this kind may use, by namespace."""
+    return {ns: fields for ns, fields in CATALOGUE.items() if ns in KIND_NAMESPACES.get(kind, ())}
+
+
+def save_template(template: DocumentTemplate | None, *, name: str, kind: str, body: str, by: User | None = None,
+                  term_links: list[tuple[int, bool]] | None = None, active: bool = True) -> DocumentTemplate:
+    """Validate and save; a changed body becomes a new version, so envelopes keep the exact one they used."""
+    if kind not in TEMPLATE_KINDS:
+        raise TemplateError("Tipo de modelo inválido.")
+    if not name.strip():
+        raise TemplateError("Informe o nome do modelo.")
+    if not body.strip():
+        raise TemplateError("O conteúdo do modelo está vazio.")
+    if len(body) > MAX_BODY:
+        raise TemplateError("O conteúdo do modelo é grande demais.")
+    validate_template(body, kind)
+    if template is None:
+        template = DocumentTemplate(kind=kind, name="")
+        db.session.add(template)
+    elif template.kind != kind:
+        raise TemplateError("O tipo de um modelo existente não pode mudar.")
+    template.name, template.active = name.strip(), active
+    current = template.current
+    if current is None or current.body != body:
+        template.versions.append(TemplateVersion(number=(current.number + 1) if current else 1, body=body,
+                                                 created_by_id=by.id if by else None))
+    if term_links is not None and kind == "contract":
+        _set_term_links(template, term_links)
+    db.session.flush()
+    return template
+
+
+def _set_term_links(template: DocumentTemplate, links: list[tuple[int, bool]]) -> None:
+    wanted = {}
+    for term_id, auto in links:
+        term = db.session.get(DocumentTemplate, term_id)
+        if term is None or term.kind != "term":
+            raise TemplateError("Termo vinculado inválido.")
+        wanted[term_id] = auto
+    template.term_links = [link for link in template.term_links if link.term_template_id in wanted]
+    existing = {link.term_template_id: link for link in template.term_links}
+    for position, (term_id, auto) in enumerate(wanted.items()):
+        link = existing.get(term_id) or TemplateTermLink(term_template_id=term_id)
+        link.insert_automatically, link.position = auto, position
+        if term_id not in existing:
+            template.term_links.append(link)
+
+
+def preview_context(kind: str, customer: Customer | None) -> dict:
+    """Sample values, with the chosen customer's own fields when one is given."""
+    context = sample_context(kind)
+    if customer is not None:
+        context["cliente"] = customer_fields(customer)
+    return context
+
+
+def preview(body: str, kind: str, *, customer: Customer | None = None) -> Preview:
+    """Render an unsaved body to page images; unsafe or unknown variables come back as an error, not a page."""
+    try:
+        used = sorted(validate_template(body, kind))
+        html = render_body(body, preview_context(kind, customer))
+    except TemplateError as exc:
+        return Preview(error=str(exc), variable=exc.variable)
+    pdf = rendering.render_pdf(html, title="Pré-visualização", branch_name="Filial de exemplo",
+                               branch_cnpj="11222333000181", public_code="FRM-PREV-IEWS")
+    paths = previews.preview_pdf_bytes(pdf, preview_dir(), PREVIEW_WIDTH)
+    return Preview(pages=[str(p.relative_to(preview_dir())) for p in paths], used=used)
+
+
+def preview_dir() -> Path:
+    return Path(current_app.config["STORAGE_DIR"]) / "previews"
+
+
+def preview_file(name: str) -> Path | None:
+    """A cached preview image by its relative name, refusing anything outside the cache."""
+    base = preview_dir().resolve()
+    path = (base / name).resolve()
+    if base not in path.parents or path.suffix != ".jpg" or not path.is_file():
+        return None
+    return path

@@ -1,0 +1,1 @@
+"""Signature requests: creation, lifecycle, links, sync, batches, history and the dashboard."""

@@ -1,0 +1,186 @@
+"""Batch operations over many contracts, run as the job "batch.run" with a per-contract result.
+
+Every item is claimed with a conditional UPDATE before it is worked on and each action skips contracts
+already in the wanted state, so running a batch twice (or a second batch on the same contracts) does
+nothing twice.
+"""
+from sqlalchemy import func, select, update
+
+from firma.delivery import deliveries
+from firma.documents.sandbox import TemplateError
+from firma.envelopes import create, lifecycle, sync
+from firma.extensions import db
+from firma.models import Batch, BatchItem, Contract, Envelope, Integration, User, utcnow
+from firma.platform import jobs, outbox
+from firma.records import contracts
+
+ACTIONS = {
+    "send": "Enviar para assinatura",
+    "cancel": "Cancelar a assinatura pendente",
+    "update_contacts_resend": "Atualizar e-mails e celulares dos signatários e reenviar",
+    "check_status": "Consultar situação e marcar contratos assinados",
+}
+PERMISSION = {"send": "send", "cancel": "cancel", "update_contacts_resend": "update_contacts", "check_status": "sync"}
+MAX_ITEMS = 5000
+
+
+class BatchError(ValueError):
+    """A batch that cannot be started; the message is for staff, in pt-BR."""
+
+
+class Skip(Exception):
+    """This contract needs nothing done; the message says why."""
+
+
+def start(action: str, contract_ids: list[int], *, params: dict | None = None, by: User | None = None,
+          integration: Integration | None = None) -> Batch:
+    """Create the batch and its items and queue "batch.run" after the commit."""
+    params = dict(params or {})
+    if action not in ACTIONS:
+        raise BatchError("Operação em lote desconhecida.")
+    ids = list(dict.fromkeys(int(i) for i in contract_ids))
+    if not ids:
+        raise BatchError("Selecione ao menos um contrato.")
+    if len(ids) > MAX_ITEMS:
+        raise BatchError(f"Selecione no máximo {MAX_ITEMS} contratos por lote.")
+    if action == "cancel" and not (params.get("reason") or "").strip():
+        raise BatchError("Informe o motivo do cancelamento.")
+    found = set(db.session.scalars(select(Contract.id).where(Contract.id.in_(ids))))
+    if missing := [i for i in ids if i not in found]:
+        raise BatchError(f"Contratos não encontrados: {', '.join(map(str, missing[:10]))}.")
+    batch = Batch(action=action, params=params, total=len(ids), created_by_id=by.id if by else None,
+                  integration_id=integration.id if integration else None)
+    db.session.add(batch)
+    db.session.flush()
+    db.session.execute(BatchItem.__table__.insert(), [{"batch_id": batch.id, "contract_id": i, "status": "pending",
+                                                       "message": ""} for i in ids])
+    jobs.enqueue("batch.run", batch.id)
+    return batch
+
+
+@jobs.job("batch.run", retries=2, retry_delay=10)
+def run(batch_id: int) -> None:
+    """Work through the batch's pending items one by one, committing each result."""
+    batch = db.session.get(Batch, batch_id)
+    if batch is None or batch.status == "done":
+        return
+    batch.status = "running"
+    outbox.commit()
+    item_ids = list(db.session.scalars(
+        select(BatchItem.id).where(BatchItem.batch_id == batch_id, BatchItem.status == "pending")
+        .order_by(BatchItem.id)
+    ))
+    for item_id in item_ids:
+        _run_item(batch_id, item_id)
+    batch = db.session.get(Batch, batch_id)
+    batch.processed = _count_processed(batch_id)
+    batch.status, batch.finished_at = "done", utcnow()
+    outbox.commit()
+
+
+def _count_processed(batch_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(BatchItem.batch_id == batch_id,
+                                                        BatchItem.status.in_(("done", "skipped", "failed"))))
+
+
+def _run_item(batch_id: int, item_id: int) -> None:
+    claimed = db.session.execute(
+        update(BatchItem).where(BatchItem.id == item_id, BatchItem.status == "pending").values(status="running")
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return
+    batch, item = db.session.get(Batch, batch_id), db.session.get(BatchItem, item_id)
+    by = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
+    try:
+        envelope, message = ACTION_RUNNERS[batch.action](item.contract, batch.params, by)
+        item.status, item.message, item.envelope_id = "done", message, envelope.id if envelope else None
+    except Skip as exc:
+        item.status, item.message = "skipped", str(exc)
+    except (create.EnvelopeError, contracts.RecordError, TemplateError) as exc:
+        db.session.rollback()
+        item = db.session.get(BatchItem, item_id)
+        item.status, item.message = "failed", str(exc)
+    batch = db.session.get(Batch, batch_id)
+    batch.processed = Batch.processed + 1
+    outbox.commit()
+
+
+def _pending_envelope(contract: Contract) -> Envelope | None:
+    return db.session.scalar(select(Envelope).where(
+        Envelope.contract_id == contract.id, Envelope.kind == "contract", Envelope.status == "pending",
+    ).order_by(Envelope.id.desc()).limit(1))
+
+
+def _latest_envelope(contract: Contract) -> Envelope | None:
+    return db.session.scalar(select(Envelope).where(Envelope.contract_id == contract.id, Envelope.kind == "contract")
+                             .order_by(Envelope.id.desc()).limit(1))
+
+
+def _send(contract: Contract, params: dict, by: User | None):
+    if contract.status == "cancelled":
+        raise Skip("Contrato cancelado.")
+    if contract.status == "active":
+        raise Skip("Contrato já ativo.")
+    live = db.session.scalar(select(Envelope).where(
+        Envelope.contract_id == contract.id, Envelope.kind == "contract",
+        Envelope.status.in_(("pending", "completed"))).limit(1))
+    if live is not None:
+        raise Skip(f"Já enviado para assinatura ({live.public_code}).")
+    envelope = contracts.send_contract(contract, by=by)
+    return envelope, f"Enviado ({envelope.public_code})."
+
+
+def _cancel(contract: Contract, params: dict, by: User | None):
+    envelope = _pending_envelope(contract)
+    if envelope is None:
+        raise Skip("Nenhuma assinatura pendente.")
+    lifecycle.cancel(envelope, reason=params["reason"], by=by)
+    return envelope, f"Cancelado ({envelope.public_code})."
+
+
+def _update_contacts(contract: Contract, params: dict, by: User | None):
+    envelope = _pending_envelope(contract)
+    if envelope is None:
+        raise Skip("Nenhuma assinatura pendente.")
+    sources = {"client": contract.customer, "client_witness": contract.witness}
+    changed = []
+    for signer in envelope.signers:
+        source = sources.get(signer.role)
+        if source is None or signer.is_done or (signer.email, signer.phone) == (source.email, source.phone):
+            continue
+        lifecycle.update_contact(signer, email=source.email, phone=source.phone, channel=None, by=by)
+        deliveries.send_link(signer)
+        changed.append(signer.name)
+    if not changed:
+        raise Skip("Contatos já atualizados.")
+    return envelope, "Contato atualizado e link reenviado: " + ", ".join(changed) + "."
+
+
+def _check_status(contract: Contract, params: dict, by: User | None):
+    envelope = _latest_envelope(contract)
+    if envelope is None:
+        raise Skip("Nenhuma assinatura enviada.")
+    if contract.status == "active":
+        raise Skip("Contrato já ativo.")
+    report = sync.sync_envelope(envelope)
+    if envelope.status != "completed":
+        raise Skip(report.message)
+    contract.status, contract.activated_at = "active", contract.activated_at or utcnow()
+    return envelope, "Assinado; contrato marcado como ativo."
+
+
+ACTION_RUNNERS = {"send": _send, "cancel": _cancel, "update_contacts_resend": _update_contacts,
+                  "check_status": _check_status}
+
+
+def progress(batch: Batch) -> dict[str, int]:
+    """Counts of item outcomes and the percentage done, for the progress bar."""
+    counts = dict(db.session.execute(
+        select(BatchItem.status, func.count()).where(BatchItem.batch_id == batch.id)
+        .group_by(BatchItem.status)
+    ).all())
+    finished = sum(counts.get(s, 0) for s in ("done", "skipped", "failed"))
+    percent = 100 if batch.status == "done" else (finished * 100 // batch.total if batch.total else 0)
+    return {"done": counts.get("done", 0), "skipped": counts.get("skipped", 0), "failed": counts.get("failed", 0),
+            "finished": finished, "percent": percent}

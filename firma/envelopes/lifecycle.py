@@ -1,0 +1,57 @@
+"""An envelope's life after creation: cancel, expire, and contact updates of a signer."""
+from datetime import datetime
+
+from firma.envelopes import links
+from firma.envelopes.create import EnvelopeError
+from firma.evidence import audit
+from firma.evidence.audit import SYSTEM, RequestInfo
+from firma.models import Envelope, Signer, User, utcnow
+
+
+def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: RequestInfo = SYSTEM) -> None:
+    if envelope.status != "pending":
+        raise EnvelopeError("Só é possível cancelar uma assinatura pendente.")
+    if not reason.strip():
+        raise EnvelopeError("Informe o motivo do cancelamento.")
+    envelope.status, envelope.cancelled_at, envelope.cancel_reason = "cancelled", utcnow(), reason.strip()
+    for signer in envelope.signers:
+        links.revoke(signer)
+    if envelope.contract is not None and envelope.kind == "contract" and envelope.contract.status == "awaiting_signature":
+        envelope.contract.status = "draft"
+    audit.record(envelope, "envelope.cancelled", info=info, reason=reason.strip(), by=by.email if by else None)
+
+
+def expire(envelope: Envelope, *, now: datetime | None = None) -> bool:
+    """Mark a pending envelope past its lifetime as expired; True when it changed."""
+    now = now or utcnow()
+    if envelope.status != "pending" or envelope.expires_at > now:
+        return False
+    envelope.status = "expired"
+    for signer in envelope.signers:
+        if not signer.is_done:
+            signer.status = "expired"
+        links.revoke(signer)
+    audit.record(envelope, "envelope.expired")
+    return True
+
+
+def update_contact(signer: Signer, *, email: str | None, phone: str | None, channel: str | None,
+                   by: User | None = None, info: RequestInfo = SYSTEM) -> None:
+    """Correct a pending signer's e-mail or phone; the old link stops working (a new one must be sent)."""
+    if signer.is_done or signer.envelope.status != "pending":
+        raise EnvelopeError("Este signatário já concluiu; os dados dele não podem mais ser alterados.")
+    old = {"email": signer.email, "phone": signer.phone, "channel": signer.channel}
+    signer.email, signer.phone = email or None, phone or None
+    signer.channel = channel or signer.channel
+    if signer.channel == "email" and not signer.email:
+        raise EnvelopeError("E-mail obrigatório para envio por e-mail.")
+    if signer.channel == "whatsapp" and not signer.phone:
+        raise EnvelopeError("Celular obrigatório para envio por WhatsApp.")
+    links.revoke(signer)
+    audit.record(signer.envelope, "signer.contact_updated", signer=signer, info=info, old=old,
+                 new={"email": signer.email, "phone": signer.phone, "channel": signer.channel},
+                 by=by.email if by else None)
+
+
+def pending_signers(envelope: Envelope) -> list[Signer]:
+    return [s for s in envelope.signers if s.status not in ("signed",)]

@@ -1,0 +1,1 @@
+"""What is kept as proof: the evidence store, the audit chain and the manifest."""

@@ -1,0 +1,92 @@
+"""The append-only, hash-chained event log of each envelope."""
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from firma.extensions import db
+from firma.models import Envelope, Event, Signer, utcnow
+from firma.platform import outbox
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Who did it, as far as the request tells: kept off the services' signatures as plain values."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM = RequestInfo()
+
+
+def canonical(event: Event) -> bytes:
+    """The bytes that an event's hash covers (everything but the hash itself)."""
+    body = {
+        "envelope_id": event.envelope_id,
+        "seq": event.seq,
+        "signer_id": event.signer_id,
+        "type": event.type,
+        "created_at": event.created_at.isoformat(timespec="microseconds"),
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "data": event.data,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, event: Event) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical(event)).hexdigest()
+
+
+def record(
+    envelope: Envelope, type_: str, *, signer: Signer | None = None, info: RequestInfo = SYSTEM, **data
+) -> Event:
+    """Append an event to the envelope's chain, one writer at a time.
+
+    The no-op UPDATE locks the envelope's row (PostgreSQL) or takes the write lock (SQLite) until commit, so two
+    requests for the same envelope append in turn instead of colliding on the (envelope, seq) unique key.
+    """
+    db.session.execute(update(Envelope).where(Envelope.id == envelope.id)
+                       .values(chain_length=Envelope.chain_length)
+                       .execution_options(synchronize_session=False))
+    last = db.session.execute(
+        select(Event.seq, Event.hash).where(Event.envelope_id == envelope.id).order_by(Event.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    event = Event(
+        envelope_id=envelope.id, seq=seq, signer_id=signer.id if signer else None, type=type_,
+        created_at=utcnow(), ip=info.ip, user_agent=info.user_agent, data=_jsonable(data), prev_hash=prev,
+    )
+    event.hash = chain_hash(prev, event)
+    envelope.chain_length, envelope.chain_head = seq, event.hash
+    db.session.add(event)
+    db.session.flush()
+    outbox.emit(db.session, type_, event.id)
+    return event
+
+
+def _jsonable(data: dict) -> dict:
+    return json.loads(json.dumps(data, default=str))
+
+
+def events_of(envelope_id: int) -> list[Event]:
+    return list(db.session.scalars(select(Event).where(Event.envelope_id == envelope_id).order_by(Event.seq)))
+
+
+def verify_chain(envelope_id: int) -> str | None:
+    """None when the chain is whole; otherwise a sentence naming the first broken event."""
+    prev, count = GENESIS, 0
+    for count, event in enumerate(events_of(envelope_id), start=1):
+        if event.seq != count:
+            return f"evento {count} ausente (encontrado {event.seq})"
+        if event.prev_hash != prev or chain_hash(prev, event) != event.hash:
+            return f"evento {event.seq} ({event.type}) não confere com a cadeia de hashes"
+        prev = event.hash
+    envelope = db.session.get(Envelope, envelope_id)
+    if envelope.chain_length != count or (count and envelope.chain_head != prev):
+        return f"evento {count + 1} ausente: a cadeia termina antes do registrado ({envelope.chain_length})"
+    return None

@@ -1,0 +1,379 @@
+"""The audit manifest's data: plain dataclasses collected from an envelope, and evidence.json.
+
+`collect` is the only part that touches the ORM and storage; rendering takes plain dataclasses so it
+can be tested, and benchmarked, without a database.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from user_agents import parse as parse_user_agent
+
+from firma.br.identifiers import format_cpf_cnpj
+from firma.br.phones import format_phone
+from firma.evidence import audit
+from firma.models import Envelope, Event, Evidence, Signer
+from firma.models.envelopes import SignerLabels
+from firma.platform import storage
+
+EVIDENCE_FORMAT = "firma-evidence/1"
+NOT_COLLECTED = "não coletado"
+
+KIND_LABELS = {
+    "contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço", "upload": "Documento enviado",
+}
+ENVELOPE_STATUS_LABELS = {
+    "pending": "Pendente", "completed": "Concluído", "cancelled": "Cancelado", "expired": "Expirado",
+    "declined": "Recusado",
+}
+EVENT_LABELS = {  # types written through firma.audit.record; an unknown type shows its code
+    "envelope.created": "Envelope criado",
+    "envelope.cancelled": "Envelope cancelado",
+    "envelope.expired": "Envelope expirado",
+    "envelope.finalise_failed": "Falha ao gerar o documento final",
+    "envelope.completed": "Documento final gerado e selado",
+    "contract.activated": "Contrato ativado",
+    "signer.added": "Signatário incluído",
+    "signer.contact_updated": "Contato do signatário corrigido",
+    "signer.viewed": "Link aberto pelo signatário",
+    "signer.identity_confirmed": "Identidade confirmada (CPF)",
+    "signer.identity_failed": "CPF informado não confere",
+    "signer.read": "Leitura do documento concluída",
+    "signer.signature_captured": "Assinatura registrada",
+    "signer.geolocation": "Localização registrada",
+    "signer.signed": "Documento assinado",
+    "signer.declined": "Assinatura recusada",
+}
+CHALLENGE_LABELS = {
+    "turn_left": "virar o rosto para a esquerda", "turn_right": "virar o rosto para a direita", "blink": "piscar",
+}
+GEO_STATUS_LABELS = {  # firma.signing.GEO_STATUSES
+    "denied": "negada", "unavailable": "indisponível", "timeout": "indisponível (tempo esgotado)",
+    "not_shared": "não compartilhada pelo signatário",
+}
+SIGNATURE_METHODS = {"drawn": "desenhada", "typed": "nome digitado", "stored": "armazenada"}
+LIVENESS_ACTIVE = "prova de vida ativa por desafio"
+LIVENESS_FALLBACK = "não verificada (sem câmera)"
+AUTOMATIC_NOTE = "assinado automaticamente com assinatura armazenada do usuário"
+
+
+@dataclass(frozen=True)
+class Geolocation:
+    """Where the signer was, or why that is unknown ("negada", "indisponível", "não solicitada"...)."""
+
+    status: str
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    captured_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """How the selfie was checked and what came of it."""
+
+    method: str
+    challenge: str
+    result: str
+    frames: int
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    """Selfie-to-document face comparison (an optional extra; may not have been performed)."""
+
+    performed: bool
+    verdict: str
+    distance: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Reading evidence: seconds spent on each page (page 1 first) and whether the last page was reached."""
+
+    seconds_per_page: list[float]
+    last_page_reached: bool
+
+
+@dataclass
+class SignerEntry(SignerLabels):
+    """Everything the manifest shows about one signer; image fields hold the original JPEG/PNG bytes."""
+
+    order: int
+    role: str
+    name: str
+    cpf: str
+    email: str
+    phone: str
+    channel: str
+    status: str
+    ip: str | None = None
+    user_agent: str | None = None
+    device: str = NOT_COLLECTED
+    os: str = NOT_COLLECTED
+    browser: str = NOT_COLLECTED
+    geolocation: Geolocation = field(default_factory=lambda: Geolocation(NOT_COLLECTED))
+    viewed_at: datetime | None = None
+    identity_confirmed_at: datetime | None = None
+    read_at: datetime | None = None
+    signed_at: datetime | None = None
+    declined_at: datetime | None = None
+    decline_reason: str | None = None
+    document_sha256_seen: str | None = None
+    automatic: bool = False
+    signature_method: str | None = None
+    require_document_photo: bool = False
+    require_selfie: bool = False
+    reading: Reading | None = None
+    liveness: Liveness | None = None
+    face_match: FaceMatch | None = None
+    # Image bytes stay out of repr: a logged SignerEntry must not dump megabytes.
+    document_front: bytes | None = field(default=None, repr=False)
+    document_back: bytes | None = field(default=None, repr=False)
+    selfie: bytes | None = field(default=None, repr=False)
+    signature: bytes | None = field(default=None, repr=False)
+
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    """One audit event with its place in the hash chain (and what is needed to recompute it)."""
+
+    seq: int
+    time: datetime
+    type: str
+    signer_name: str | None
+    ip: str | None
+    hash: str
+    prev_hash: str
+    signer_id: int | None = None
+    user_agent: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def type_label(self) -> str:
+        return EVENT_LABELS.get(self.type, self.type)
+
+
+@dataclass
+class ManifestData:
+    """The envelope as the manifest and evidence.json present it."""
+
+    code: str
+    title: str
+    kind: str
+    status: str
+    created_at: datetime
+    completed_at: datetime | None
+    original_sha256: str
+    original_pages: int
+    template_name: str | None
+    template_version: int | None
+    integration: str
+    branch_name: str
+    branch_cnpj: str
+    verification_url: str
+    envelope_id: int | None = None
+    signers: list[SignerEntry] = field(default_factory=list)
+    events: list[EventEntry] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self) -> str:
+        return ENVELOPE_STATUS_LABELS.get(self.status, self.status)
+
+
+# --- collecting from the ORM ---------------------------------------------------------------------
+
+
+def verification_url(public_url: str, code: str) -> str:
+    return f"{public_url.rstrip('/')}/verificar?codigo={quote(code)}"
+
+
+def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
+    """Gather the manifest's plain data from an envelope, its signers' evidence and its event log."""
+    version = envelope.template_version
+    status, completed_at = envelope.status, envelope.completed_at
+    signed = [s.signed_at for s in envelope.signers if s.status == "signed" and s.signed_at]
+    if status == "pending" and signed and len(signed) == len(envelope.signers):
+        # Finalisation renders before it marks the envelope completed: the last signature is the completion.
+        status, completed_at = "completed", completed_at or max(signed)
+    return ManifestData(
+        code=envelope.public_code,
+        title=envelope.title,
+        kind=envelope.kind,
+        status=status,
+        created_at=envelope.created_at,
+        completed_at=completed_at,
+        original_sha256=envelope.original_sha256,
+        original_pages=envelope.original_pages,
+        template_name=version.template.name if version else None,
+        template_version=version.number if version else None,
+        integration=envelope.integration.description,
+        branch_name=envelope.branch.name,
+        branch_cnpj=format_cpf_cnpj(envelope.branch.cnpj),
+        verification_url=verification_url(public_url, envelope.public_code),
+        envelope_id=envelope.id,
+        signers=[_signer_entry(s) for s in envelope.signers],
+        events=[event_entry(e) for e in audit.events_of(envelope.id)],
+    )
+
+
+def event_entry(event: Event) -> EventEntry:
+    return EventEntry(
+        seq=event.seq, time=event.created_at, type=event.type, signer_name=event.signer.name if event.signer else None,
+        ip=event.ip, hash=event.hash, prev_hash=event.prev_hash, signer_id=event.signer_id,
+        user_agent=event.user_agent, data=event.data,
+    )
+
+
+def _current_evidence(signer: Signer) -> dict[str, Evidence]:
+    """The latest non-superseded evidence row of each kind (a retaken photo supersedes the old one)."""
+    latest: dict[str, Evidence] = {}
+    for row in signer.evidence:
+        if not row.superseded:
+            latest[row.kind] = row
+    return latest
+
+
+def _file(row: Evidence | None) -> bytes | None:
+    # A row whose file is gone raises: a manifest must not quietly drop recorded evidence.
+    return storage.read(row.path) if row is not None and row.path else None
+
+
+def _signer_entry(signer: Signer) -> SignerEntry:
+    ev = _current_evidence(signer)
+    device = ev.get("device")
+    signature = ev.get("signature")
+    method = signature.data.get("method") if signature else None
+    automatic = signer.channel == "automatic" or method == "stored"
+    source = device or signature
+    ip = (device.data.get("ip") if device else None) or (source.ip if source else None)
+    user_agent = (device.data.get("user_agent") if device else None) or (source.user_agent if source else None)
+    kind, os_name, browser = describe_user_agent(user_agent)
+    return SignerEntry(
+        order=signer.order, role=signer.role, name=signer.name, cpf=format_cpf_cnpj(signer.cpf),
+        email=signer.email or "", phone=format_phone(signer.phone), channel=signer.channel, status=signer.status,
+        ip=ip, user_agent=user_agent, device=kind, os=os_name, browser=browser,
+        geolocation=_geolocation(ev.get("geolocation"), automatic),
+        viewed_at=signer.viewed_at, identity_confirmed_at=signer.identity_confirmed_at, read_at=signer.read_at,
+        signed_at=signer.signed_at, declined_at=signer.declined_at, decline_reason=signer.decline_reason,
+        document_sha256_seen=signer.document_sha256_seen, automatic=automatic,
+        signature_method=SIGNATURE_METHODS.get(method, method) if method else None,
+        require_document_photo=signer.require_document_photo, require_selfie=signer.require_selfie,
+        reading=_reading(ev.get("reading")), liveness=_liveness(ev.get("liveness")),
+        face_match=_face_match(ev.get("face_match")),
+        document_front=_file(ev.get("document_front")), document_back=_file(ev.get("document_back")),
+        selfie=_file(ev.get("selfie")), signature=_file(signature),
+    )
+
+
+def describe_user_agent(user_agent: str | None) -> tuple[str, str, str]:
+    """(device, operating system, browser) in words, from a User-Agent header."""
+    if not user_agent:
+        return NOT_COLLECTED, NOT_COLLECTED, NOT_COLLECTED
+    ua = parse_user_agent(user_agent)
+    kind = "Celular" if ua.is_mobile else "Tablet" if ua.is_tablet else "Computador" if ua.is_pc else "Dispositivo"
+    model = " ".join(p for p in (ua.device.brand, ua.device.model) if p and not p.startswith("Generic"))
+    return f"{kind} {model}".strip(), _named(ua.os), _named(ua.browser)
+
+
+def _named(part: Any) -> str:
+    return "não identificado" if part.family == "Other" else f"{part.family} {part.version_string}".strip()
+
+
+def _geolocation(row: Evidence | None, automatic: bool) -> Geolocation:
+    if row is None:
+        return Geolocation("não solicitada" if automatic else NOT_COLLECTED)
+    data = row.data
+    status = str(data.get("status") or "unavailable")
+    if status == "granted":
+        return Geolocation("capturada", float(data["latitude"]), float(data["longitude"]),
+                           float(data.get("accuracy_m") or 0), row.captured_at)
+    return Geolocation(GEO_STATUS_LABELS.get(status, status), captured_at=row.captured_at)
+
+
+def _reading(row: Evidence | None) -> Reading | None:
+    if row is None:
+        return None
+    seconds = row.data.get("seconds_per_page") or {}  # {"1": 12.5, "2": 8.0}; unvisited pages absent
+    pages = int(row.data.get("pages") or max(map(int, seconds), default=0))
+    return Reading([float(seconds.get(str(p), 0.0)) for p in range(1, pages + 1)],
+                   bool(row.data.get("last_page_reached")))
+
+
+def _liveness(row: Evidence | None) -> Liveness | None:
+    if row is None:
+        return None
+    data = row.data
+    frames = data.get("frames") or []
+    count = len(frames) if isinstance(frames, list) else int(frames)
+    challenge = ", depois ".join(CHALLENGE_LABELS.get(c, c) for c in data.get("challenge") or []) or "—"
+    if data.get("accepted_fallback"):
+        return Liveness(LIVENESS_FALLBACK, "—", "não verificada", count)
+    result = "aprovada" if data.get("passed") else f"reprovada: {data.get('message') or data.get('code') or '—'}"
+    return Liveness(LIVENESS_ACTIVE, challenge, result, count)
+
+
+def _face_match(row: Evidence | None) -> FaceMatch | None:
+    if row is None:
+        return None
+    data = row.data  # firma.facematch.MatchResult.to_dict()
+    if not data.get("performed") or data.get("distance") is None:
+        return FaceMatch(False, data.get("detail") or "não realizada")
+    verdict = "rostos compatíveis" if data.get("same_person") else "rostos diferentes"
+    return FaceMatch(True, verdict, float(data["distance"]), float(data["threshold"]))
+
+
+def artifacts_of(envelope: Envelope) -> list[dict[str, Any]]:
+    """Every stored evidence file of the envelope (superseded ones too, flagged), for evidence.json."""
+    return [
+        {
+            "signer_order": signer.order, "signer_name": signer.name, "kind": row.kind,
+            "file": PurePosixPath(row.path).name, "sha256": row.sha256, "size": row.size,
+            "content_type": row.content_type, "captured_at": row.captured_at.isoformat(),
+            "superseded": row.superseded,
+        }
+        for signer in envelope.signers for row in signer.evidence if row.path
+    ]
+
+
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):  # images are listed by digest; the files themselves are artifacts
+        return {"sha256": hashlib.sha256(value).hexdigest(), "size": len(value)}
+    raise TypeError(f"not serialisable in evidence.json: {type(value).__name__}")
+
+
+def evidence_json(
+    data: ManifestData, *, variables: dict[str, Any], template_version: dict[str, Any] | None,
+    artifacts: list[dict[str, Any]],
+) -> bytes:
+    """Machine-readable evidence as canonical JSON (sorted keys, compact, UTF-8)."""
+    envelope = {f.name: getattr(data, f.name) for f in fields(data) if f.name not in ("signers", "events")}
+    document = {
+        "format": EVIDENCE_FORMAT,
+        "envelope": envelope,
+        "signers": data.signers,
+        "events": data.events,
+        "artifacts": artifacts,
+        "template_version": template_version,
+        "variables": variables,
+    }
+    text = json.dumps(document, default=_plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8")

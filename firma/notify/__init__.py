@@ -1,1 +1,0 @@
-"""Notification channels (WhatsApp providers) used to deliver signing links."""

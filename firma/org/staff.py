@@ -1,0 +1,92 @@
+"""Staff accounts: sign-in, users and roles, the one permission check, personal API tokens and stored signatures."""
+from sqlalchemy import func, select
+from werkzeug.exceptions import Forbidden
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from firma.br.emails import normalise_email
+from firma.br.identifiers import normalise_cpf
+from firma.extensions import db
+from firma.models import PERMISSIONS, ROLES, User, utcnow
+from firma.platform.errors import friendly
+from firma.platform.tokens import hash_token, new_token
+from firma.signing import signature_image
+
+MIN_PASSWORD = 10
+# A constant hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("firma-dummy-password")
+
+
+class StaffError(ValueError):
+    """A user change that cannot be made; the message is for staff, in pt-BR."""
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None; records the login time."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def check(user: User | None, permission: str | None) -> None:
+    """The single permission check of the panel: raises a pt-BR 403 when the user may not do it."""
+    if user is None or not user.active:
+        raise friendly(Forbidden, "Entre com sua conta para continuar.")
+    if permission is not None and not user.can(permission):
+        raise friendly(Forbidden, f"Você não tem permissão para esta ação ({PERMISSIONS[permission]}).")
+
+
+def save_user(user: User | None, *, name: str, email: str, role: str, extra_permissions: list[str],
+              active: bool = True, cpf: str = "", password: str = "") -> User:
+    """Create or update a staff user; the password is only changed when one is given."""
+    if role not in ROLES:
+        raise StaffError("Perfil inválido.")
+    unknown = set(extra_permissions) - set(PERMISSIONS)
+    if unknown:
+        raise StaffError("Permissão desconhecida: " + ", ".join(sorted(unknown)))
+    email = normalise_email(email)
+    other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if other is not None and other is not user:
+        raise StaffError("Já existe um usuário com este e-mail.")
+    if user is None:
+        if not password:
+            raise StaffError("Defina uma senha para o novo usuário.")
+        user = User(password_hash="")
+        db.session.add(user)
+    user.name, user.email, user.role = name.strip(), email, role
+    user.extra_permissions = sorted(set(extra_permissions))
+    user.active = active
+    user.cpf = normalise_cpf(cpf) if cpf.strip() else None
+    if password:
+        set_password(user, password)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"A senha precisa de pelo menos {MIN_PASSWORD} caracteres.")
+    user.password_hash = generate_password_hash(password)
+
+
+def issue_api_token(user: User) -> str:
+    """A new personal API token (shown once); the previous one stops working."""
+    token = new_token()
+    user.api_token_hash, user.api_token_created_at = hash_token(token), utcnow()
+    return token
+
+
+def revoke_api_token(user: User) -> None:
+    user.api_token_hash = user.api_token_created_at = None
+
+
+def save_signature(user: User, data_url: str) -> None:
+    """Store the user's drawn signature (signature_pad PNG) for automatic signing."""
+    try:
+        user.signature_png = signature_image.clean_png(data_url)
+    except signature_image.BadSignature as exc:
+        raise StaffError(str(exc)) from None

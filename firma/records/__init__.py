@@ -1,0 +1,1 @@
+"""The ISP's records: customers and contacts, contracts and terms, service orders."""

@@ -1,0 +1,1 @@
+"""From evidence to a sealed PDF: assemble, seal (PAdES), finalise, verify."""

@@ -1,0 +1,294 @@
+"""The instance seal: its certificate, the PAdES seal of a final PDF and the check of one."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from io import BytesIO
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+CERTIFICATE_YEARS = 10
+# Hex digits reserved for the CMS blob (measured: ~1.5 KB of DER for B-B, ~3 KB with a loopback
+# timestamp token; a real TSA may add its chain). Reserving skips pyHanko's dry-run signature.
+BYTES_RESERVED_B_B = 16384
+BYTES_RESERVED_B_T = 32768
+
+MSG_OK = "Documento íntegro, selado por esta instância do Firma."
+MSG_OK_ANY = "Documento íntegro, com selo digital válido."
+MSG_ALTERED = "O documento foi alterado depois de selado."
+MSG_NOT_PDF = "O arquivo não é um PDF válido."
+MSG_ENCRYPTED = "O PDF está protegido por senha e não pode ser verificado."
+MSG_UNSIGNED = "O PDF não tem selo digital."
+MSG_OTHER_CERT = "Selado por outro certificado, não por esta instância."
+MSG_BAD_SEAL = "O selo digital do documento está danificado ou é de um tipo não suportado."
+
+
+def generate_instance_certificate(
+    p12_path: Path,
+    passphrase: bytes,
+    common_name: str = "Firma - selo do documento",
+    organization: str = "Firma",
+) -> None:
+    """Create the instance's self-signed RSA seal certificate as PKCS#12; never overwrite one."""
+    if not passphrase:
+        raise ValueError("the PKCS#12 passphrase must not be empty")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    now = datetime.now(timezone.utc)
+    public_key = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        # A few minutes back so a verifier with a slightly late clock accepts a fresh seal.
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=365 * CERTIFICATE_YEARS))
+        # NSS (poppler's pdfsig and other readers) anchors trust only on CA certificates: a
+        # CA:FALSE self-signed seal stays "issuer unknown" even after a person imports it.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    blob = pkcs12.serialize_key_and_certificates(
+        name=common_name.encode(),
+        key=key,
+        cert=cert,
+        cas=None,
+        encryption_algorithm=serialization.BestAvailableEncryption(passphrase),
+    )
+    p12_path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL makes the refusal to overwrite atomic, even against a concurrent `firma init`.
+    fd = os.open(p12_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        p12_path.unlink(missing_ok=True)
+        raise
+
+
+class Sealer:
+    """A loaded seal key that PAdES-seals PDFs; load once per process (key loading costs ~30 ms)."""
+
+    def __init__(self, signer: signers.SimpleSigner, tsa_url: str | None) -> None:
+        self._signer = signer
+        self._timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
+        self.tsa_url = tsa_url
+
+    @classmethod
+    def load(cls, p12_path: Path, passphrase: bytes, tsa_url: str | None = None) -> Sealer:
+        """Load the instance PKCS#12; raises ValueError on a wrong passphrase or a damaged file."""
+        signer = signers.SimpleSigner.load_pkcs12_data(
+            Path(p12_path).read_bytes(), other_certs=(), passphrase=passphrase
+        )
+        return cls(signer, tsa_url)
+
+    @property
+    def certificate(self) -> asn1_x509.Certificate:
+        """The seal certificate."""
+        return self._signer.signing_cert
+
+    @property
+    def certificate_sha256(self) -> str:
+        """Hex SHA-256 of the certificate's DER: what a verifier trusts."""
+        return hashlib.sha256(self.certificate.dump()).hexdigest()
+
+    @property
+    def certificate_pem(self) -> bytes:
+        """The certificate in PEM, for people who want to trust it in their own reader."""
+        der = self.certificate.dump()
+        return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+
+    @property
+    def subject_name(self) -> str:
+        """The certificate subject as an RFC 4514 string."""
+        return x509.load_der_x509_certificate(self.certificate.dump()).subject.rfc4514_string()
+
+    def seal(
+        self, pdf_bytes: bytes, *, reason: str, location: str, field_name: str = "FirmaSeal"
+    ) -> bytes:
+        """Seal the whole PDF as an incremental update: PAdES B-B, or B-T when a TSA is set."""
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            md_algorithm="sha256",
+            subfilter=SigSeedSubFilter.PADES,
+            reason=reason,
+            location=location,
+        )
+        writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
+        out = outside_event_loop(
+            signers.sign_pdf,
+            writer,
+            meta,
+            signer=self._signer,
+            timestamper=self._timestamper,
+            bytes_reserved=BYTES_RESERVED_B_T if self._timestamper else BYTES_RESERVED_B_B,
+        )
+        return out.getvalue()
+
+
+def outside_event_loop(fn, *args, **kwargs):
+    """Call fn, which uses asyncio.run inside (pyHanko's sync API), even where this thread runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+_cache: dict[tuple[str, int, str | None, str], Sealer] = {}
+_cache_lock = threading.Lock()
+
+
+def get_sealer(p12_path: Path, passphrase: bytes, tsa_url: str | None = None) -> Sealer:
+    """Return this process's Sealer, reloaded only when the PKCS#12 file changes."""
+    path = str(Path(p12_path).resolve())
+    # The passphrase digest is in the key so a wrong passphrase never gets a cached key.
+    key = (path, os.stat(path).st_mtime_ns, tsa_url, hashlib.sha256(passphrase).hexdigest())
+    with _cache_lock:
+        sealer = _cache.get(key)
+        if sealer is None:
+            sealer = Sealer.load(Path(path), passphrase, tsa_url)
+            for stale in [k for k in _cache if k[0] == path and k[1] != key[1]]:
+                del _cache[stale]
+            _cache[key] = sealer
+        return sealer
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """What verify_sealed_pdf found; `reason` is a short sentence for people."""
+
+    ok: bool
+    reason: str
+    intact: bool = False
+    covers_entire_file: bool = False
+    by_this_instance: bool = False
+    signed_at: datetime | None = None
+    signer_common_name: str | None = None
+    certificate_sha256: str | None = None
+    timestamped: bool = False
+
+
+def verify_sealed_pdf(pdf_bytes: bytes, trusted_certificate_sha256: str | None) -> SealCheck:
+    """Tell whether a PDF is unaltered since its last seal, and whose seal it is; never raises."""
+    try:
+        reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+        if reader.encrypted:
+            return SealCheck(ok=False, reason=MSG_ENCRYPTED)
+        embedded = reader.embedded_regular_signatures
+    except Exception:
+        return SealCheck(ok=False, reason=MSG_NOT_PDF)
+    if not embedded:
+        # A signature dictionary pyHanko cannot recognise is a damaged seal, not a missing one.
+        damaged = b"/ByteRange" in pdf_bytes
+        return SealCheck(ok=False, reason=MSG_BAD_SEAL if damaged else MSG_UNSIGNED)
+    try:
+        return _check_signature(embedded[-1], trusted_certificate_sha256)
+    except Exception:
+        # Hostile CMS or PDF structures can fail anywhere inside pyHanko and asn1crypto.
+        return SealCheck(ok=False, reason=MSG_BAD_SEAL)
+
+
+def _check_signature(sig: EmbeddedPdfSignature, trusted_sha256: str | None) -> SealCheck:
+    """Validate one embedded signature offline and judge it against the trusted certificate."""
+    cert = sig.signer_cert
+    cert_sha256 = hashlib.sha256(cert.dump()).hexdigest()
+    common_name = cert.subject.native.get("common_name")
+    ours = trusted_sha256 is not None and cert_sha256 == trusted_sha256.lower()
+    # Whose key made the seal is decided by the fingerprint above, so the embedded certificate (and
+    # the timestamp token's own TSA certificates) can serve as trust anchors for the checks that
+    # remain: validity period, key usage, signature maths. Nothing is fetched from the network.
+    status = outside_event_loop(
+        validate_pdf_signature,
+        sig,
+        signer_validation_context=ValidationContext(trust_roots=[cert], allow_fetching=False),
+        ts_validation_context=ValidationContext(
+            trust_roots=_timestamp_certificates(sig), allow_fetching=False
+        ),
+    )
+    intact = bool(status.intact and status.valid)
+    covers = (
+        status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        and status.modification_level == ModificationLevel.NONE
+    )
+    tst = status.timestamp_validity
+    timestamped = bool(tst is not None and tst.intact and tst.valid)
+    moment = tst.timestamp if tst is not None and timestamped else status.signer_reported_dt
+    by_this_instance = ours and intact and status.trusted
+    if not (intact and covers):
+        reason, ok = MSG_ALTERED, False
+    elif trusted_sha256 is not None and not by_this_instance:
+        reason, ok = MSG_OTHER_CERT, False
+    else:
+        reason, ok = (MSG_OK if by_this_instance else MSG_OK_ANY), True
+    return SealCheck(
+        ok=ok,
+        reason=reason,
+        intact=intact,
+        covers_entire_file=covers,
+        by_this_instance=by_this_instance,
+        signed_at=moment.astimezone(timezone.utc) if moment is not None else None,
+        signer_common_name=common_name,
+        certificate_sha256=cert_sha256,
+        timestamped=timestamped,
+    )
+
+
+def _timestamp_certificates(sig: EmbeddedPdfSignature) -> list[asn1_x509.Certificate]:
+    """The certificates carried inside the seal's RFC 3161 timestamp tokens, if any."""
+    return [
+        choice.chosen
+        for token in extract_tst_data_iter(sig.signer_info, signed=False)
+        for choice in token["certificates"] or ()
+        if choice.name == "certificate"
+    ]

@@ -1,0 +1,165 @@
+"""The signer's journey as plain state changes: identity, reading, signature, consent, decline.
+
+Each function records its evidence and an audit event; views only parse requests and call these.
+"""
+from flask import current_app
+from PIL import Image, ImageDraw
+
+from firma.br.identifiers import digits, is_valid_cnpj, is_valid_cpf
+from firma.envelopes import links
+from firma.evidence import audit, store
+from firma.evidence.audit import RequestInfo
+from firma.models import Signer, utcnow
+from firma.platform import outbox
+from firma.sealing import finalise
+from firma.signing import signature_image
+from firma.signing.signature_image import _signature_font
+from firma.signing.steps import Locked, StepError, is_step_done, steps_for
+
+GEO_STATUSES = ("granted", "denied", "unavailable", "timeout", "not_shared")
+
+
+def open_link(signer: Signer, info: RequestInfo) -> None:
+    if signer.viewed_at is None:
+        signer.viewed_at = utcnow()
+        if signer.status in ("pending", "sent"):
+            signer.status = "viewed"
+        audit.record(signer.envelope, "signer.viewed", signer=signer, info=info)
+
+
+def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
+    """Check the typed CPF/CNPJ against the record; a signer with none on record declares theirs."""
+    limit = current_app.config["CPF_ATTEMPTS"]
+    if signer.cpf_attempts >= limit:
+        raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
+    value = digits(typed)
+    declared = not signer.cpf
+    if signer.cpf:
+        if value != signer.cpf:
+            signer.cpf_attempts += 1
+            audit.record(signer.envelope, "signer.identity_failed", signer=signer, info=info,
+                         attempt=signer.cpf_attempts)
+            left = limit - signer.cpf_attempts
+            if left <= 0:
+                raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
+            raise StepError(f"O número não confere com o cadastro. Restam {left} tentativa(s).")
+    elif not (is_valid_cpf(value) or is_valid_cnpj(value)):
+        raise StepError("Informe um CPF válido (11 dígitos).")
+    else:
+        signer.cpf = value
+    signer.identity_confirmed_at = utcnow()
+    audit.record(signer.envelope, "signer.identity_confirmed", signer=signer, info=info, declared=declared)
+
+
+def mark_read(signer: Signer, *, seconds_per_page: dict, last_page_reached: bool, info: RequestInfo) -> None:
+    pages = signer.envelope.original_pages
+    clean = {}
+    for key, value in (seconds_per_page or {}).items():
+        if str(key).isdigit() and 1 <= int(key) <= pages:
+            clean[str(int(key))] = round(min(max(float(value), 0.0), 86_400.0), 1)
+    store.save(signer, "reading", info=info, data={
+        "pages": pages, "seconds_per_page": clean, "last_page_reached": bool(last_page_reached),
+        "total_seconds": round(sum(clean.values()), 1),
+    })
+    signer.read_at = utcnow()
+    audit.record(signer.envelope, "signer.read", signer=signer, info=info, last_page_reached=bool(last_page_reached))
+
+
+def save_drawn_signature(signer: Signer, data_url: str, info: RequestInfo) -> None:
+    """Keep the signature_pad PNG after checking it is a real, non-empty image of sane size."""
+    try:
+        png = signature_image.clean_png(data_url)
+    except signature_image.BadSignature as exc:
+        raise StepError(str(exc)) from None
+    store.save(signer, "signature", info=info, content=png, content_type="image/png", data={"method": "drawn"})
+    audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="drawn")
+
+
+def save_typed_signature(signer: Signer, typed_name: str, info: RequestInfo) -> None:
+    """No-JavaScript fallback: the signer types their full name and we render it as the signature image."""
+    name = " ".join((typed_name or "").split())
+    if len(name) < 3 or len(name) > 120:
+        raise StepError("Digite seu nome completo para assinar.")
+    img = Image.new("RGBA", (900, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    font = _signature_font(64)
+    draw.text((20, 60), name, fill=(20, 30, 90, 255), font=font)
+    png = signature_image.to_png(img.crop(img.getbbox()))
+    store.save(signer, "signature", info=info, content=png, content_type="image/png",
+                   data={"method": "typed", "typed_name": name})
+    audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="typed")
+
+
+def record_geolocation(signer: Signer, *, status: str, latitude=None, longitude=None, accuracy=None,
+                       info: RequestInfo) -> None:
+    """Store the browser's answer: granted with coordinates, or denied / unavailable / timeout."""
+    if status not in GEO_STATUSES:
+        raise StepError("Resposta de localização inválida.")
+    data: dict = {"status": status}
+    if status == "granted":
+        try:
+            lat, lon, acc = float(latitude), float(longitude), float(accuracy or 0)
+        except (TypeError, ValueError):
+            raise StepError("Localização inválida.") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= acc < 1e7):
+            raise StepError("Localização inválida.")
+        data.update(latitude=round(lat, 6), longitude=round(lon, 6), accuracy_m=round(acc, 1))
+    store.save(signer, "geolocation", info=info, data=data)
+    audit.record(signer.envelope, "signer.geolocation", signer=signer, info=info, **data)
+
+
+def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: RequestInfo) -> None:
+    """The signer's final act: explicit consent, the hash they saw, and every required piece present."""
+    if signer.is_done:
+        raise StepError("Esta assinatura já foi concluída.")
+    missing = [s for s in steps_for(signer)[:-1] if not is_step_done(signer, s)]
+    if missing:
+        raise StepError("Ainda faltam etapas antes de confirmar.")
+    if not consent:
+        raise StepError("Para assinar, marque que concorda com a assinatura eletrônica e o uso dos seus dados.")
+    if document_sha256 != signer.envelope.original_sha256:
+        raise StepError("O documento mudou desde que você o abriu. Recarregue a página e leia novamente.")
+    geo = store.latest(signer, "geolocation")
+    if signer.require_geolocation and not (geo and geo.data.get("status") == "granted"):
+        raise StepError("Este documento exige sua localização. Toque em “Compartilhar minha localização”.")
+    if geo is None:
+        record_geolocation(signer, status="not_shared", info=info)
+    store.save(signer, "device", info=info, data=store.device(info))
+    store.save(signer, "consent", info=info, data={
+        "electronic_signature": True, "biometric_data": signer.require_selfie or signer.require_document_photo,
+        "text": CONSENT_TEXT,
+    })
+    _mark_signed(signer, info=info, document_sha256=document_sha256, automatic=False)
+
+
+CONSENT_TEXT = (
+    "Concordo em assinar eletronicamente este documento e autorizo o tratamento dos meus dados pessoais, "
+    "inclusive biométricos (fotos do documento e selfie), para comprovar minha identidade nesta assinatura "
+    "(Lei 14.063/2020 e LGPD, Lei 13.709/2018)."
+)
+
+
+def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
+    reason = " ".join((reason or "").split())
+    if signer.is_done:
+        raise StepError("Esta assinatura já foi concluída.")
+    if len(reason) < 3:
+        raise StepError("Conte em poucas palavras por que você recusa.")
+    now = utcnow()
+    signer.status, signer.declined_at, signer.decline_reason = "declined", now, reason[:1000]
+    envelope = signer.envelope
+    envelope.status = "declined"
+    for other in envelope.signers:
+        links.revoke(other)
+    if envelope.contract is not None and envelope.kind == "contract" and envelope.contract.status == "awaiting_signature":
+        envelope.contract.status = "draft"
+    audit.record(envelope, "signer.declined", signer=signer, info=info, reason=reason[:1000])
+
+
+def _mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool) -> None:
+    signer.status, signer.signed_at, signer.document_sha256_seen = "signed", utcnow(), document_sha256
+    audit.record(signer.envelope, "signer.signed", signer=signer, info=info, document_sha256=document_sha256,
+                 automatic=automatic)
+    envelope_id = signer.envelope_id
+    if all(s.status == "signed" for s in signer.envelope.signers):
+        outbox.after_commit(lambda: finalise.request(envelope_id))

@@ -1,0 +1,61 @@
+"""Which steps a signer goes through, which are done, and which one opens next."""
+
+from firma.evidence import store
+from firma.models import Signer
+
+
+class StepError(ValueError):
+    """Input the signer can correct; the message is pt-BR and shown beside the field."""
+
+
+class Locked(StepError):
+    """Too many wrong CPF attempts: the link is locked."""
+
+
+# --- where the signer is ----------------------------------------------------------------------------
+
+def steps_for(signer: Signer) -> list[str]:
+    steps = ["welcome", "read"]
+    if signer.require_document_photo:
+        steps.append("document")
+    if signer.require_selfie:
+        steps.append("selfie")
+    if signer.role != "validator":
+        steps.append("signature")
+    return steps + ["confirm"]
+
+
+def is_step_done(signer: Signer, step: str) -> bool:
+    if step == "welcome":
+        return signer.identity_confirmed_at is not None
+    if step == "read":
+        return signer.read_at is not None
+    if step == "document":
+        front = store.latest(signer, "document_front")
+        return bool(front and front.data.get("face_found")) and store.latest(signer, "document_back") is not None
+    if step == "selfie":
+        result = store.latest(signer, "liveness")
+        return bool(result and (result.data.get("passed") or result.data.get("accepted_fallback")))
+    if step == "signature":
+        return store.latest(signer, "signature") is not None
+    if step == "confirm":
+        return signer.status == "signed"
+    raise ValueError(step)
+
+
+def current_step(signer: Signer) -> str:
+    """The first unfinished step, so that reopening the link resumes where the signer stopped."""
+    if signer.status in ("signed", "declined", "expired") or signer.envelope.status != "pending":
+        return "done"
+    for step in steps_for(signer):
+        if not is_step_done(signer, step):
+            return step
+    return "confirm"
+
+
+def may_open(signer: Signer, step: str) -> bool:
+    """A step is reachable when every step before it is done (going back to redo one is allowed)."""
+    if signer.is_done or step not in steps_for(signer):
+        return False
+    steps = steps_for(signer)
+    return all(is_step_done(signer, s) for s in steps[: steps.index(step)])
