@@ -6,6 +6,7 @@ from firma.extensions import db
 from firma.models import User
 from firma.org import staff
 from firma.platform import outbox
+from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import page, require
@@ -24,7 +25,7 @@ def account_signature():
         abort(400)
     try:
         staff.save_signature(g.user, form.signature.data or "")
-    except staff.StaffError as exc:
+    except Refusal as exc:
         return page("admin/account.html", status=422, signature_form=form, form=EmptyForm(), token=None,
                     signature_error=str(exc))
     outbox.commit()

@@ -7,6 +7,7 @@ from firma.extensions import db
 from firma.models import Batch, BatchItem, Contract
 from firma.org import staff
 from firma.platform import outbox
+from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import page
@@ -27,7 +28,7 @@ def batch_start():
         ids = request.form.getlist("ids", type=int)
     try:
         batch = batches.start(action, ids, params={"reason": form.reason.data or ""}, by=g.user)
-    except batches.BatchError as exc:
+    except Refusal as exc:
         return page("admin/batch_error.html", status=422, error=str(exc))
     outbox.commit()
     return redirect(url_for("admin.batch", batch_id=batch.id))

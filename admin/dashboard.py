@@ -6,6 +6,7 @@ from firma.envelopes.dashboard import summary
 from firma.extensions import db
 from firma.models import Delivery, Envelope
 from firma.platform import outbox
+from firma.platform.errors import Refusal
 from firma.sealing import finalise
 
 from . import bp
@@ -31,7 +32,7 @@ def retry_delivery(delivery_id: int):
             deliveries.send_link(row.signer, channel=row.channel, purpose="resend")
         else:
             abort(404)
-    except deliveries.DeliveryError as exc:
+    except Refusal as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.dashboard"))
     outbox.commit()

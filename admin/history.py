@@ -7,12 +7,12 @@ from sqlalchemy import select
 from firma.br.emails import normalise_email
 from firma.br.phones import normalise_phone
 from firma.delivery import deliveries
-from firma.envelopes import create, lifecycle, sync
-from firma.envelopes import history as service
+from firma.envelopes import history as service, lifecycle, sync
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
 from firma.models import Branch, Delivery, Envelope, Evidence, Integration, Signer
 from firma.platform import outbox, storage
+from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import info, page, require
@@ -101,7 +101,7 @@ def envelope_resend(envelope_id: int):
     signer = _signer(env, form.signer_id.data)
     try:
         deliveries.send_link(signer, channel=form.channel.data or None, purpose="resend")
-    except deliveries.DeliveryError as exc:
+    except Refusal as exc:
         return _detail(env, status=422, error=str(exc))
     outbox.commit()
     flash(f"Link reenviado para {signer.name}.", "ok")
@@ -123,7 +123,7 @@ def envelope_contact(envelope_id: int):
         lifecycle.update_contact(signer, email=email, phone=phone, channel=form.channel.data or None, by=g.user,
                                  info=info())
         deliveries.send_link(signer, purpose="resend")
-    except (ValueError, deliveries.DeliveryError) as exc:
+    except (ValueError, Refusal) as exc:
         db.session.rollback()
         return _detail(_envelope(envelope_id), status=422, error=str(exc))
     outbox.commit()
@@ -140,7 +140,7 @@ def envelope_cancel(envelope_id: int):
         return _detail(env, status=422, error="Informe o motivo do cancelamento.")
     try:
         lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info())
-    except create.EnvelopeError as exc:
+    except Refusal as exc:
         return _detail(env, status=422, error=str(exc))
     outbox.commit()
     flash("Assinatura cancelada.", "ok")

@@ -7,7 +7,8 @@ from firma.envelopes import batches
 from firma.extensions import db
 from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Subject
 from firma.platform import outbox
-from firma.records.contracts import RecordError, Saved, add_term, new_contract_defaults, save_contract, should_send
+from firma.platform.errors import Refusal
+from firma.records.contracts import Saved, add_term, new_contract_defaults, save_contract, should_send
 from firma.records.customers import clean_field, save_contact, save_customer
 from firma.records.service_orders import create_service_order, save_subject
 
@@ -60,7 +61,7 @@ def customer_edit(customer_id: int | None):
     if form.validate_on_submit():
         try:
             save_customer(customer, form.data)
-        except RecordError as exc:
+        except Refusal as exc:
             error = exc
         else:
             outbox.commit()
@@ -79,7 +80,7 @@ def validate_field(field: str):
     try:
         clean_field(field, value)
         message = None
-    except RecordError as exc:
+    except Refusal as exc:
         message = str(exc)
     return render_template("admin/_field_check.html", field=field, message=message, value=value)
 
@@ -103,7 +104,7 @@ def contact_edit(contact_id: int | None):
     if form.validate_on_submit():
         try:
             save_contact(contact, form.data)
-        except RecordError as exc:
+        except Refusal as exc:
             error = exc
         else:
             outbox.commit()
@@ -193,11 +194,11 @@ def contract_save(contract_id: int | None):
     if form.validate_on_submit():
         data = form.data
         if data["use_digital_signature"] and not g.user.can("send") and (row is None or should_send(row)):
-            error = RecordError("Você não tem permissão para enviar contratos para assinatura.")
+            error = Refusal("Você não tem permissão para enviar contratos para assinatura.")
         else:
             try:
                 saved = save_contract(row, data, by=g.user, info=info())
-            except RecordError as exc:
+            except Refusal as exc:
                 error = exc
             else:
                 outbox.commit()
@@ -216,12 +217,12 @@ def term_add(contract_id: int):
     if term_form.validate_on_submit():
         signed = term_form.signed.data == "yes"
         if not signed and not g.user.can("send"):
-            error = RecordError("Você não tem permissão para enviar termos para assinatura.")
+            error = Refusal("Você não tem permissão para enviar termos para assinatura.")
         else:
             template = db.session.get(DocumentTemplate, term_form.template_id.data or 0)
             try:
                 saved = add_term(row, template, signed=signed, by=g.user, info=info())
-            except RecordError as exc:
+            except Refusal as exc:
                 error = exc
             else:
                 outbox.commit()
@@ -251,11 +252,11 @@ def service_order_new():
     if form.validate_on_submit():
         subject = db.session.get(Subject, form.subject_id.data or 0)
         if subject is not None and subject.digital_signature and not g.user.can("send"):
-            error = RecordError("Você não tem permissão para enviar documentos para assinatura.")
+            error = Refusal("Você não tem permissão para enviar documentos para assinatura.")
         else:
             try:
                 saved = create_service_order(form.data, by=g.user, info=info())
-            except RecordError as exc:
+            except Refusal as exc:
                 error = exc
             else:
                 outbox.commit()
@@ -278,7 +279,7 @@ def subject_edit(subject_id: int | None):
         try:
             save_subject(subject, name=form.name.data, digital_signature=form.digital_signature.data,
                                  template_id=form.template_id.data)
-        except RecordError as exc:
+        except Refusal as exc:
             error = exc
         else:
             outbox.commit()

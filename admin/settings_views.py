@@ -6,9 +6,10 @@ from firma.extensions import db
 from firma.models import Branch, Integration, Settings, User
 from firma.org import api_tokens
 from firma.org.branches import MAX_LOGO_BYTES, save_branch
-from firma.org.integrations import MESSAGE_FIELDS, SettingsError, message_previews, save_integration
+from firma.org.integrations import MESSAGE_FIELDS, message_previews, save_integration
 from firma.org.parameters import save_settings
 from firma.platform import outbox
+from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import page, require
@@ -47,7 +48,7 @@ def integration_edit(integration_id: int | None):
         data = {k: v for k, v in form.data.items() if k != "csrf_token"}
         try:
             saved = save_integration(integration, data)
-        except SettingsError as exc:
+        except Refusal as exc:
             error = exc
         else:
             outbox.commit()
@@ -125,7 +126,7 @@ def branch_edit(branch_id: int | None):
         logo = upload.stream.read(MAX_LOGO_BYTES + 1) if upload and upload.filename else None
         try:
             save_branch(branch, {k: v for k, v in form.data.items() if k != "logo"}, logo=logo)
-        except SettingsError as exc:
+        except Refusal as exc:
             error = exc
         else:
             outbox.commit()

@@ -5,12 +5,9 @@ from flask import request
 from sqlalchemy import Select
 
 from firma.extensions import db
+from firma.platform.errors import Refusal
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-
-
-class BadCursor(ValueError):
-    pass
 
 
 def encode(last_id: int) -> str:
@@ -25,7 +22,7 @@ def decode(cursor: str) -> int:
             raise ValueError
         return int(value)
     except (ValueError, UnicodeDecodeError):
-        raise BadCursor("Cursor inválido.") from None
+        raise Refusal("Cursor inválido.", "cursor") from None
 
 
 def page(query: Select, id_column, serialise) -> dict:
@@ -33,7 +30,7 @@ def page(query: Select, id_column, serialise) -> dict:
     try:
         limit = min(max(int(request.args.get("limit", DEFAULT_LIMIT)), 1), MAX_LIMIT)
     except ValueError:
-        raise BadCursor("limit deve ser um número.") from None
+        raise Refusal("limit deve ser um número.", "limit") from None
     cursor = request.args.get("cursor")
     if cursor:
         query = query.where(id_column > decode(cursor))

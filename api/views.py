@@ -9,17 +9,14 @@ from sqlalchemy import select
 from firma.br.identifiers import digits
 from firma.delivery import deliveries
 from firma.documents import contexts, sandbox
-from firma.documents.rendering import DocumentRejected
-from firma.documents.sandbox import TemplateError
 from firma.envelopes import batches, create, lifecycle, links, sync
-from firma.envelopes.batches import BatchError
 from firma.evidence.audit import RequestInfo
 from firma.extensions import db
 from firma.models import (
     Batch, Branch, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Signer, Term, utcnow,
 )
 from firma.platform import outbox, storage
-from firma.platform.errors import problem
+from firma.platform.errors import Refusal, problem
 from firma.records import contracts, customers
 from firma.sealing.assemble import read_attachment
 
@@ -27,35 +24,23 @@ from . import bp, schemas
 from .auth import require_integration
 from .idempotency import idempotent
 from .openapi import document
-from .pagination import BadCursor, page
-
-# Domain errors whose pt-BR message is the answer (422): the request was understood but cannot be done.
-REFUSALS = (create.EnvelopeError, contracts.RecordError, deliveries.DeliveryError, BatchError, TemplateError,
-            DocumentRejected)
-
+from .pagination import page
 
 class NotFound(LookupError):
     pass
 
 
-def refused(exc):
+@bp.errorhandler(Refusal)
+def refused(exc: Refusal):
+    """A domain refusal (422): the request was understood but cannot be carried out."""
     db.session.rollback()
-    extra = {"field": exc.field} if getattr(exc, "field", None) else {}
-    return problem(422, str(exc), title="Não foi possível concluir", **extra)
-
-
-for _refusal in REFUSALS:
-    bp.register_error_handler(_refusal, refused)
+    extra = {"field": exc.field} if exc.field else {}
+    return problem(422, exc.message, title="Não foi possível concluir", **extra)
 
 
 @bp.errorhandler(NotFound)
 def not_found(exc):
     return problem(404, str(exc) or "Recurso não encontrado.")
-
-
-@bp.errorhandler(BadCursor)
-def bad_cursor(exc):
-    return problem(400, str(exc))
 
 
 def info() -> RequestInfo:
@@ -65,7 +50,7 @@ def info() -> RequestInfo:
 def body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise contracts.RecordError("Envie um objeto JSON no corpo do pedido.")
+        raise Refusal("Envie um objeto JSON no corpo do pedido.")
     return data
 
 
@@ -136,7 +121,7 @@ def contract_data(data: dict, contract: Contract | None) -> dict:
     merged["customer_id"] = customer_by_document(document_number).id if document_number else None
     branch = db.session.get(Branch, merged.get("branch_id") or 0)
     if branch is None or branch.integration_id != g.integration.id:
-        raise contracts.RecordError("Filial não encontrada nesta integração.", "branch_id")
+        raise Refusal("Filial não encontrada nesta integração.", "branch_id")
     if contract is not None and contract.witness is not None:
         merged.setdefault("witness_contact_id", contract.witness_contact_id)
     return merged
@@ -219,7 +204,7 @@ def upload_request() -> tuple[dict, bytes]:
         try:
             data = json.loads(request.form.get("data") or "{}")
         except ValueError:
-            raise contracts.RecordError("O campo data deve conter JSON.") from None
+            raise Refusal("O campo data deve conter JSON.") from None
         upload = request.files.get("pdf")
         pdf = upload.read() if upload else b""
     else:
@@ -227,19 +212,19 @@ def upload_request() -> tuple[dict, bytes]:
         try:
             pdf = base64.b64decode(data.get("pdf_base64") or "", validate=True)
         except (binascii.Error, ValueError):
-            raise contracts.RecordError("pdf_base64 não é base64 válido.", "pdf_base64") from None
+            raise Refusal("pdf_base64 não é base64 válido.", "pdf_base64") from None
     if not pdf:
-        raise contracts.RecordError("Envie o PDF (pdf_base64 ou arquivo pdf).", "pdf")
+        raise Refusal("Envie o PDF (pdf_base64 ou arquivo pdf).", "pdf")
     return data, pdf
 
 
 def signer_specs(items) -> list[create.SignerSpec]:
     if not isinstance(items, list):
-        raise contracts.RecordError("signers deve ser uma lista.", "signers")
+        raise Refusal("signers deve ser uma lista.", "signers")
     specs = []
     for item in items:
         if not isinstance(item, dict) or not item.get("name"):
-            raise contracts.RecordError("Cada signatário precisa de nome.", "signers")
+            raise Refusal("Cada signatário precisa de nome.", "signers")
         specs.append(create.SignerSpec(
             role=item.get("role", "client"), name=item["name"], cpf=digits(item.get("cpf")) or None,
             email=item.get("email"), phone=item.get("phone"), channel=item.get("channel"),
@@ -266,10 +251,10 @@ def open_envelope(data: dict, pdf: bytes | None) -> Envelope:
     if source == "upload":
         branch = db.session.get(Branch, data.get("branch_id") or 0)
         if branch is None or branch.integration_id != g.integration.id:
-            raise contracts.RecordError("Filial não encontrada nesta integração.", "branch_id")
+            raise Refusal("Filial não encontrada nesta integração.", "branch_id")
         return create.create_for_upload(pdf, title=(data.get("title") or "Documento")[:200], branch=branch,
                                            signers=signer_specs(data.get("signers") or []), info=info())
-    raise contracts.RecordError("source deve ser contract, term, service_order ou upload.", "source")
+    raise Refusal("source deve ser contract, term, service_order ou upload.", "source")
 
 
 @bp.post("/envelopes")

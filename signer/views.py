@@ -20,7 +20,7 @@ from firma.extensions import csrf, limiter
 from firma.identity import capture, faces, liveness
 from firma.models import SIGNER_ROLES
 from firma.platform import storage
-from firma.platform.errors import friendly
+from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
 from firma.signing import actions, steps
@@ -145,7 +145,7 @@ def welcome(mode: str, token: str):
     signer = signer_for_post(token, mode)
     try:
         actions.confirm_identity(signer, request.form.get("cpf", ""), info())
-    except steps.StepError as exc:
+    except Refusal as exc:
         commit()  # failed attempts are counted and logged
         return render_step(signer, token, mode, "welcome", error=str(exc), status=422,
                            locked=isinstance(exc, steps.Locked))
@@ -177,7 +177,7 @@ def signature(mode: str, token: str):
             actions.save_drawn_signature(signer, request.form["signature"], info())
         else:
             actions.save_typed_signature(signer, request.form.get("typed_name", ""), info())
-    except steps.StepError as exc:
+    except Refusal as exc:
         return render_step(signer, token, mode, "signature", error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
@@ -191,7 +191,7 @@ def geolocation(mode: str, token: str):
         actions.record_geolocation(signer, status=request.form.get("status", ""), info=info(),
                                    latitude=request.form.get("latitude"), longitude=request.form.get("longitude"),
                                    accuracy=request.form.get("accuracy"))
-    except steps.StepError as exc:
+    except Refusal as exc:
         return render_template("signer/_geo_status.html", error=str(exc)), 422
     commit()
     return render_template("signer/_geo_status.html", geo=store.latest(signer, "geolocation"))
@@ -203,7 +203,7 @@ def confirm(mode: str, token: str):
     try:
         actions.confirm(signer, consent=request.form.get("consent") == "yes",
                         document_sha256=request.form.get("document_sha256", ""), info=info())
-    except steps.StepError as exc:
+    except Refusal as exc:
         return render_step(signer, token, mode, "confirm", error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
@@ -217,7 +217,7 @@ def decline(mode: str, token: str):
     check_form_token(token)
     try:
         actions.decline(signer, request.form.get("reason", ""), info())
-    except steps.StepError as exc:
+    except Refusal as exc:
         return render_decline(signer, token, mode, error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
@@ -290,7 +290,7 @@ def document_photo(mode: str, token: str, side: str):
     try:
         row = capture.save_document_photo(signer, side, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]),
                                            info())
-    except steps.StepError as exc:
+    except Refusal as exc:
         commit()  # the rejection is an audit event
         return render_step(signer, token, mode, "document", error=str(exc), status=422)
     commit()
@@ -309,7 +309,7 @@ def selfie_challenge(mode: str, token: str):
     signer = signer_for_post(token, mode, "selfie")
     try:
         challenge = capture.start_liveness(signer)
-    except steps.StepError as exc:
+    except Refusal as exc:
         return jsonify(error=str(exc)), 422
     commit()
     return jsonify(challenge=challenge, prompts=[liveness.PROMPTS[c] for c in challenge],
@@ -324,7 +324,7 @@ def selfie(mode: str, token: str):
               for f in request.files.getlist("frame")[: liveness.MAX_FRAMES + 1]]
     try:
         result = capture.check_selfie_burst(signer, frames, info())
-    except steps.StepError as exc:
+    except Refusal as exc:
         return render_step(signer, token, mode, "selfie", error=str(exc), status=422)
     commit()
     if not result.passed:
@@ -338,7 +338,7 @@ def selfie_photo(mode: str, token: str):
     signer = signer_for_post(token, mode, "selfie", upload=True)
     try:
         capture.save_fallback_selfie(signer, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]), info())
-    except steps.StepError as exc:
+    except Refusal as exc:
         commit()
         return render_step(signer, token, mode, "selfie", error=str(exc), status=422)
     commit()

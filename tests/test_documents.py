@@ -9,13 +9,13 @@ import weasyprint
 from pypdf import PdfReader, PdfWriter
 
 from firma.documents.rendering import (
-    MAX_UPLOADED_PAGES, DocumentRejected, load_uploaded_pdf, render_contract, render_pdf, render_service_order,
-    render_term, stamp_footer,
+    MAX_UPLOADED_PAGES, load_uploaded_pdf, render_contract, render_pdf, render_service_order, render_term, stamp_footer,
 )
 from firma.documents.sandbox import TemplateError
 from firma.models import (
     Branch, Contract, Customer, DocumentTemplate, ServiceOrder, Subject, TemplateTermLink, TemplateVersion, Term,
 )
+from firma.platform.errors import Refusal
 from tests.http_stub import HttpStub
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
@@ -207,12 +207,12 @@ def encrypted_pdf() -> bytes:
     ids=["empty", "text", "html-renamed", "png", "truncated", "garbage", "encrypted", "no-pages", "too-many-pages"],
 )
 def test_bad_uploads_are_rejected_with_a_clear_reason(data, message):
-    with pytest.raises(DocumentRejected, match=message):
+    with pytest.raises(Refusal, match=message):
         load_uploaded_pdf(data, max_bytes=MB)
 
 
 def test_size_is_checked_before_anything_else():
-    with pytest.raises(DocumentRejected, match="O arquivo tem 2,0 MB; o limite é 1,0 MB"):
+    with pytest.raises(Refusal, match="O arquivo tem 2,0 MB; o limite é 1,0 MB"):
         load_uploaded_pdf(b"not even a pdf" * (2 * MB // 14 + 1), max_bytes=MB)
 
 

@@ -4,9 +4,10 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from firma.envelopes import create, lifecycle
-from firma.envelopes.create import EnvelopeError, SignerSpec
+from firma.envelopes.create import SignerSpec
 from firma.models import Term
 from firma.platform import storage
+from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
 from firma.platform.tokens import sha256_hex
 
@@ -80,9 +81,8 @@ def test_uploaded_pdf_is_stamped_and_hashed(db, branch):
 
 @pytest.mark.parametrize("data", [b"", b"hello", b"%PDF-1.7\n garbage"])
 def test_bad_uploads_are_refused_without_creating_anything(db, branch, data):
-    from firma.documents.rendering import DocumentRejected
     from firma.models import Envelope
-    with pytest.raises(DocumentRejected):
+    with pytest.raises(Refusal):
         create.create_for_upload(data, title="x", branch=branch, signers=[SignerSpec(role="client", name="A",
                                                                                         email="a@example.com")])
     assert db.session.query(Envelope).count() == 0
@@ -90,14 +90,14 @@ def test_bad_uploads_are_refused_without_creating_anything(db, branch, data):
 
 def test_missing_contact_data_is_a_clear_error(db, make_contract, make_customer):
     customer = make_customer(email=None, phone=None)
-    with pytest.raises(EnvelopeError, match="e-mail ou celular"):
+    with pytest.raises(Refusal, match="e-mail ou celular"):
         create.create_for_contract(make_contract(customer=customer))
 
 
 def test_branch_without_integration_is_a_clear_error(db, make_contract, branch):
     branch.integration = None
     db.session.commit()
-    with pytest.raises(EnvelopeError, match="não tem integração"):
+    with pytest.raises(Refusal, match="não tem integração"):
         create.create_for_contract(make_contract())
 
 
@@ -105,15 +105,15 @@ def test_cancel_and_update_contact(db, make_contract):
     envelope = create.create_for_contract(make_contract())
     commit()
     signer = envelope.signers[0]
-    with pytest.raises(EnvelopeError, match="E-mail obrigatório"):
+    with pytest.raises(Refusal, match="E-mail obrigatório"):
         lifecycle.update_contact(signer, email=None, phone=None, channel="email")
     db.session.rollback()
     lifecycle.update_contact(signer, email="novo@example.com", phone=None, channel="email")
     assert signer.email == "novo@example.com" and signer.token_hash is None
-    with pytest.raises(EnvelopeError, match="motivo"):
+    with pytest.raises(Refusal, match="motivo"):
         lifecycle.cancel(envelope, reason="  ")
     lifecycle.cancel(envelope, reason="Cliente desistiu")
     commit()
     assert envelope.status == "cancelled" and envelope.contract.status == "draft"
-    with pytest.raises(EnvelopeError, match="pendente"):
+    with pytest.raises(Refusal, match="pendente"):
         lifecycle.cancel(envelope, reason="de novo")

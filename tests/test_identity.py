@@ -10,6 +10,7 @@ from firma.evidence import manifest, store
 from firma.evidence.audit import RequestInfo
 from firma.identity import capture, facematch
 from firma.platform import storage
+from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
 from firma.signing import steps
 from tests import faces
@@ -49,7 +50,7 @@ def test_document_front_records_the_face_check_either_way(signer):
 
 
 def test_a_rejected_upload_is_a_step_error_in_portuguese(signer):
-    with pytest.raises(steps.StepError, match="não é uma imagem"):
+    with pytest.raises(Refusal, match="não é uma imagem"):
         capture.save_document_photo(signer, "back", b"%PDF-1.7 not a photo", INFO)
 
 
@@ -57,7 +58,7 @@ def test_a_challenge_is_spent_by_its_check_and_attempts_are_limited(signer):
     assert capture.start_liveness(signer) == CHALLENGE
     result = capture.check_selfie_burst(signer, [pose("front")] * 8, INFO)
     assert not result.passed and result.code == "challenge_not_met"
-    with pytest.raises(steps.StepError, match="expirou"):
+    with pytest.raises(Refusal, match="expirou"):
         capture.check_selfie_burst(signer, good_burst(), INFO)  # a replay without a fresh challenge
     for _ in range(capture.MAX_LIVENESS_ATTEMPTS - 1):
         capture.start_liveness(signer)
@@ -101,11 +102,11 @@ def test_fallback_selfie_is_recorded_as_not_verified(signer):
 
 def test_fallback_is_refused_when_the_integration_requires_a_live_camera(signer):
     signer.allow_liveness_fallback = False
-    with pytest.raises(steps.StepError, match="câmera ao vivo"):
+    with pytest.raises(Refusal, match="câmera ao vivo"):
         capture.save_fallback_selfie(signer, pose("front"), INFO)
 
 
 def test_fallback_photo_without_a_face_is_refused(signer):
-    with pytest.raises(steps.StepError, match="rosto"):
+    with pytest.raises(Refusal, match="rosto"):
         capture.save_fallback_selfie(signer, faces.no_face_jpeg(), INFO)
     assert store.latest(signer, "liveness") is None

@@ -7,6 +7,7 @@ from firma.delivery import deliveries, reminders
 from firma.envelopes import create, lifecycle, links
 from firma.models import Delivery, Event
 from firma.platform import jobs
+from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
 
 
@@ -77,5 +78,5 @@ def test_resend_renews_the_link(sent, db):
 def test_resend_refused_when_nothing_is_pending(sent, db):
     lifecycle.cancel(sent, reason="erro no plano")
     commit()
-    with pytest.raises(deliveries.DeliveryError, match="não tem assinatura pendente"):
+    with pytest.raises(Refusal, match="não tem assinatura pendente"):
         deliveries.send_link(sent.signers[0], purpose="resend")

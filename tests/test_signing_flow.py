@@ -6,8 +6,9 @@ import pytest
 from firma.envelopes import create, lifecycle
 from firma.evidence import audit, store
 from firma.models import Evidence, utcnow
+from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
-from firma.signing import actions, steps
+from firma.signing import actions
 from tests.flow import PHONE_UA, form_token, link_for, sign
 
 
@@ -126,7 +127,7 @@ def test_blank_signature_is_refused(db, envelope):
     out = io.BytesIO()
     Image.new("RGBA", (400, 100), (0, 0, 0, 0)).save(out, "PNG")
     signer = client_signer(envelope)
-    with pytest.raises(steps.StepError, match="em branco"):
+    with pytest.raises(Refusal, match="em branco"):
         actions.save_drawn_signature(signer, "data:image/png;base64," + base64.b64encode(out.getvalue()).decode(),
                                      audit.RequestInfo())
 

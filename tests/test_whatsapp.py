@@ -10,9 +10,10 @@ import time
 import pytest
 
 from firma.delivery.whatsapp import (
-    ConsoleProvider, InvalidPhone, MetaCloudProvider, OpaSuiteProvider, TokenBucket, WhatsAppMessage,
-    provider_from_settings, validate_e164,
+    ConsoleProvider, MetaCloudProvider, OpaSuiteProvider, TokenBucket, WhatsAppMessage, provider_from_settings,
+    validate_e164,
 )
+from firma.platform.errors import Refusal
 from tests.http_stub import HttpStub
 
 LINK = "https://firma.example.com.br/s/tok123"
@@ -54,7 +55,7 @@ def test_valid_e164_numbers_pass(number: str) -> None:
     "number", ["11987654321", "5511987654321", "+55 11 98765-4321", "+551198765", "+5511987654321x", "", "abc"]
 )
 def test_invalid_phone_refused(number: str) -> None:
-    with pytest.raises(InvalidPhone, match="formato internacional"):
+    with pytest.raises(Refusal, match="formato internacional"):
         _message(to=number)
 
 

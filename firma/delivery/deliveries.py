@@ -20,6 +20,7 @@ from firma.evidence import audit
 from firma.extensions import db
 from firma.models import Delivery, Envelope, Event, Signer, User, utcnow
 from firma.platform import jobs, outbox, storage
+from firma.platform.errors import Refusal
 
 MESSAGE_CHANNELS = ("email", "whatsapp")
 IN_FLIGHT = ("queued", "retry", "sending")
@@ -33,10 +34,6 @@ GRACE = timedelta(seconds=60)
 LOG_KEEP = 50
 
 _providers: dict[tuple, whatsapp.WhatsAppProvider] = {}
-
-
-class DeliveryError(ValueError):
-    """A message that cannot be queued, with a pt-BR reason for staff or the ERP."""
 
 
 # --- queueing (inside the caller's transaction) ------------------------------------------------------------
@@ -60,12 +57,12 @@ def send_link(signer: Signer, *, channel: str | None = None, purpose: str = "lin
     """Queue one signer's link again (resend: a fresh link, the old one dies); returns the delivery on its way."""
     envelope = signer.envelope
     if envelope.status != "pending" or signer.is_done:
-        raise DeliveryError("Este signatário não tem assinatura pendente; não há link para enviar.")
+        raise Refusal("Este signatário não tem assinatura pendente; não há link para enviar.")
     channel = channel or signer.channel
     if channel not in MESSAGE_CHANNELS:
-        raise DeliveryError("Envio disponível apenas por e-mail ou WhatsApp.")
+        raise Refusal("Envio disponível apenas por e-mail ou WhatsApp.")
     if (channel == "email" and not signer.email) or (channel == "whatsapp" and not signer.phone):
-        raise DeliveryError("O signatário não tem " + ("e-mail" if channel == "email" else "celular") +
+        raise Refusal("O signatário não tem " + ("e-mail" if channel == "email" else "celular") +
                             " cadastrado para este canal.")
     in_flight = db.session.scalar(select(Delivery).where(
         Delivery.signer_id == signer.id, Delivery.channel == channel, Delivery.status.in_(IN_FLIGHT),
@@ -222,7 +219,7 @@ def _send_whatsapp(delivery: Delivery, envelope: Envelope, message: messages.Mes
         wa = whatsapp.WhatsAppMessage(to=delivery.target, template=message.whatsapp_template,
                                       parameters=message.whatsapp_parameters, text=message.whatsapp_text,
                                       link_url=url)
-    except (whatsapp.InvalidPhone, ValueError) as exc:
+    except (Refusal, ValueError) as exc:
         return "failed", {"error": str(exc)}
     result = provider.send(wa)
     return result.status, {"error": result.error, "provider_id": result.provider_id,

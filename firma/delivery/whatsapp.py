@@ -37,6 +37,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 import phonenumbers
 
+from firma.platform.errors import Refusal
 from firma.platform.outbound import DEFAULT_TIMEOUT, HttpOutcome, post_json, validate_url
 
 SendStatus = Literal["sent", "failed", "retry"]
@@ -50,21 +51,17 @@ OPA_DEFAULT_RATE = 5.0
 ERROR_DETAIL_CHARS = 200
 
 
-class InvalidPhone(ValueError):
-    """Raised when a recipient number is not a valid E.164 string such as +5511987654321."""
-
-
 def validate_e164(number: str) -> str:
-    """Return the number if it is valid, strictly formatted E.164; raise InvalidPhone otherwise."""
+    """Return the number if it is valid, strictly formatted E.164; raise Refusal otherwise."""
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(
+        raise Refusal(
             f"Telefone inválido para WhatsApp: {number!r}. Use o formato internacional, ex.: +5511987654321."
         ) from exc
     canonical = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if not phonenumbers.is_valid_number(parsed) or canonical != number:
-        raise InvalidPhone(
+        raise Refusal(
             f"Telefone inválido para WhatsApp: {number!r}. Use o formato internacional, ex.: +5511987654321."
         )
     return number

@@ -17,6 +17,7 @@ from firma.config import TEMPLATES_DIR
 from firma.documents.contexts import contract_context, flatten, service_order_context
 from firma.documents.sandbox import TemplateError, render_body, used_variables
 from firma.models import Branch, Contract, DocumentTemplate, ServiceOrder, TemplateVersion, Term
+from firma.platform.errors import Refusal
 
 MAX_UPLOADED_PAGES = 200
 
@@ -37,10 +38,6 @@ def _pdf_environment() -> jinja2.Environment:
 
 
 _PDF_ENV = _pdf_environment()
-
-
-class DocumentRejected(ValueError):
-    """An uploaded file that cannot be used as a document; the message is for people, in pt-BR."""
 
 
 @dataclass
@@ -158,13 +155,13 @@ def _size(n: int) -> str:
 def load_uploaded_pdf(data: bytes, *, max_bytes: int) -> int:
     """Page count of an uploaded PDF after checking size, signature, structure and encryption."""
     if len(data) > max_bytes:
-        raise DocumentRejected(f"O arquivo tem {_size(len(data))}; o limite é {_size(max_bytes)}.")
+        raise Refusal(f"O arquivo tem {_size(len(data))}; o limite é {_size(max_bytes)}.")
     if not data:
-        raise DocumentRejected("O arquivo está vazio.")
+        raise Refusal("O arquivo está vazio.")
     if not data.startswith(b"%PDF-"):
-        raise DocumentRejected("O arquivo não é um PDF (o conteúdo não começa com %PDF-).")
+        raise Refusal("O arquivo não é um PDF (o conteúdo não começa com %PDF-).")
     if b"%%EOF" not in data[-1024:]:
-        raise DocumentRejected("O PDF está incompleto (o arquivo parece ter sido cortado). Envie-o novamente.")
+        raise Refusal("O PDF está incompleto (o arquivo parece ter sido cortado). Envie-o novamente.")
     try:
         reader = PdfReader(BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
@@ -174,13 +171,13 @@ def load_uploaded_pdf(data: bytes, *, max_bytes: int) -> int:
                 _ = page.mediabox, page.get_contents()
     # Untrusted bytes reach deep into pypdf, which raises many exception types on malformed files.
     except Exception:  # noqa: BLE001
-        raise DocumentRejected("O PDF está corrompido ou não pôde ser lido.") from None
+        raise Refusal("O PDF está corrompido ou não pôde ser lido.") from None
     if encrypted:
-        raise DocumentRejected("O PDF está protegido por senha ou criptografado; envie uma versão sem proteção.")
+        raise Refusal("O PDF está protegido por senha ou criptografado; envie uma versão sem proteção.")
     if pages < 1:
-        raise DocumentRejected("O PDF não tem nenhuma página.")
+        raise Refusal("O PDF não tem nenhuma página.")
     if pages > MAX_UPLOADED_PAGES:
-        raise DocumentRejected(f"O PDF tem {pages} páginas; o limite é {MAX_UPLOADED_PAGES}.")
+        raise Refusal(f"O PDF tem {pages} páginas; o limite é {MAX_UPLOADED_PAGES}.")
     return pages
 
 

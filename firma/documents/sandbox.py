@@ -10,6 +10,7 @@ from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from firma.documents.catalogue import ALLOWED_FILTERS, CATALOGUE, KIND_NAMESPACES, _all_variables
+from firma.platform.errors import Refusal
 
 LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length"})
 
@@ -28,7 +29,7 @@ _REFUSED_NAMES = {
 }
 
 
-class TemplateError(ValueError):
+class TemplateError(Refusal):
     """A template that may not be saved or rendered; the message is for staff, in pt-BR."""
 
     def __init__(self, message: str, variable: str | None = None, line: int | None = None) -> None:

@@ -7,11 +7,11 @@ nothing twice.
 from sqlalchemy import func, select, update
 
 from firma.delivery import deliveries
-from firma.documents.sandbox import TemplateError
-from firma.envelopes import create, lifecycle, sync
+from firma.envelopes import lifecycle, sync
 from firma.extensions import db
 from firma.models import Batch, BatchItem, Contract, Envelope, Integration, User, utcnow
 from firma.platform import jobs, outbox
+from firma.platform.errors import Refusal
 from firma.records import contracts
 
 ACTIONS = {
@@ -24,10 +24,6 @@ PERMISSION = {"send": "send", "cancel": "cancel", "update_contacts_resend": "upd
 MAX_ITEMS = 5000
 
 
-class BatchError(ValueError):
-    """A batch that cannot be started; the message is for staff, in pt-BR."""
-
-
 class Skip(Exception):
     """This contract needs nothing done; the message says why."""
 
@@ -37,17 +33,17 @@ def start(action: str, contract_ids: list[int], *, params: dict | None = None, b
     """Create the batch and its items and queue "batch.run" after the commit."""
     params = dict(params or {})
     if action not in ACTIONS:
-        raise BatchError("Operação em lote desconhecida.")
+        raise Refusal("Operação em lote desconhecida.")
     ids = list(dict.fromkeys(int(i) for i in contract_ids))
     if not ids:
-        raise BatchError("Selecione ao menos um contrato.")
+        raise Refusal("Selecione ao menos um contrato.")
     if len(ids) > MAX_ITEMS:
-        raise BatchError(f"Selecione no máximo {MAX_ITEMS} contratos por lote.")
+        raise Refusal(f"Selecione no máximo {MAX_ITEMS} contratos por lote.")
     if action == "cancel" and not (params.get("reason") or "").strip():
-        raise BatchError("Informe o motivo do cancelamento.")
+        raise Refusal("Informe o motivo do cancelamento.")
     found = set(db.session.scalars(select(Contract.id).where(Contract.id.in_(ids))))
     if missing := [i for i in ids if i not in found]:
-        raise BatchError(f"Contratos não encontrados: {', '.join(map(str, missing[:10]))}.")
+        raise Refusal(f"Contratos não encontrados: {', '.join(map(str, missing[:10]))}.")
     batch = Batch(action=action, params=params, total=len(ids), created_by_id=by.id if by else None,
                   integration_id=integration.id if integration else None)
     db.session.add(batch)
@@ -97,7 +93,7 @@ def _run_item(batch_id: int, item_id: int) -> None:
         item.status, item.message, item.envelope_id = "done", message, envelope.id if envelope else None
     except Skip as exc:
         item.status, item.message = "skipped", str(exc)
-    except (create.EnvelopeError, contracts.RecordError, TemplateError) as exc:
+    except Refusal as exc:
         db.session.rollback()
         item = db.session.get(BatchItem, item_id)
         item.status, item.message = "failed", str(exc)

@@ -10,12 +10,9 @@ from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
 from firma.models import Contract, Envelope, Integration, ServiceOrder, Signer, Term, User, utcnow
 from firma.platform import storage
+from firma.platform.errors import Refusal
 from firma.platform.tokens import new_public_code, sha256_hex
 from firma.signing import automatic
-
-
-class EnvelopeError(ValueError):
-    """A request that cannot be carried out, with a pt-BR message for staff or the ERP."""
 
 
 @dataclass
@@ -39,15 +36,15 @@ def effective(override: str, default: bool) -> bool:
 
 def integration_for_branch(branch) -> Integration:
     if branch.integration is None:
-        raise EnvelopeError(f"A filial {branch.name} não tem integração de assinatura digital configurada.")
+        raise Refusal(f"A filial {branch.name} não tem integração de assinatura digital configurada.")
     return branch.integration
 
 
 def client_spec(customer, integration: Integration, *, selfie: str = "default", photo: str = "default") -> SignerSpec:
     if not customer.cpf_cnpj:
-        raise EnvelopeError("O cliente não tem CPF/CNPJ cadastrado.")
+        raise Refusal("O cliente não tem CPF/CNPJ cadastrado.")
     if not (customer.email or customer.phone):
-        raise EnvelopeError("O cliente precisa de e-mail ou celular para receber o link.")
+        raise Refusal("O cliente precisa de e-mail ou celular para receber o link.")
     return SignerSpec(
         role="client", name=customer.name, cpf=customer.cpf_cnpj, email=customer.email, phone=customer.phone,
         require_document_photo=effective(photo, integration.require_document_photo),
@@ -77,7 +74,7 @@ def contract_signers(contract: Contract, integration: Integration) -> list[Signe
 def create_for_contract(contract: Contract, *, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
     """Render the contract (with its auto-inserted terms) and open an envelope for its signers."""
     if contract.status == "cancelled":
-        raise EnvelopeError("Contrato cancelado não pode ser enviado para assinatura.")
+        raise Refusal("Contrato cancelado não pode ser enviado para assinatura.")
     integration = integration_for_branch(contract.branch)
     code = new_public_code()
     rendered = rendering.render_contract(contract, public_code=code, now=utcnow())
@@ -118,7 +115,7 @@ def create_for_upload(pdf: bytes, *, title: str, branch, signers: list[SignerSpe
     """An envelope for a PDF the ISP already has; the footer is stamped onto its pages."""
     pages = rendering.load_uploaded_pdf(pdf, max_bytes=current_app.config["MAX_PDF_BYTES"])
     if not signers:
-        raise EnvelopeError("Informe ao menos um signatário.")
+        raise Refusal("Informe ao menos um signatário.")
     integration = integration_for_branch(branch)
     code = new_public_code()
     stamped = rendering.stamp_footer(pdf, branch_name=branch.name, branch_cnpj=branch.cnpj, public_code=code)
@@ -155,9 +152,9 @@ def _add_signer(envelope: Envelope, spec: SignerSpec, order: int, integration: I
     channel = spec.channel or ("automatic" if spec.user and automatic.can_sign_automatically(spec.user)
                                else "whatsapp" if spec.phone else "email")
     if channel == "email" and not spec.email:
-        raise EnvelopeError(f"{spec.name}: e-mail obrigatório para envio por e-mail.")
+        raise Refusal(f"{spec.name}: e-mail obrigatório para envio por e-mail.")
     if channel == "whatsapp" and not spec.phone:
-        raise EnvelopeError(f"{spec.name}: celular obrigatório para envio por WhatsApp.")
+        raise Refusal(f"{spec.name}: celular obrigatório para envio por WhatsApp.")
     signer = Signer(
         envelope=envelope, role=spec.role, name=spec.name, cpf=spec.cpf, email=spec.email, phone=spec.phone,
         channel=channel, order=order, require_document_photo=spec.require_document_photo,

@@ -2,17 +2,17 @@
 from datetime import datetime
 
 from firma.envelopes import links
-from firma.envelopes.create import EnvelopeError
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.models import Envelope, Signer, User, utcnow
+from firma.platform.errors import Refusal
 
 
 def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: RequestInfo = SYSTEM) -> None:
     if envelope.status != "pending":
-        raise EnvelopeError("Só é possível cancelar uma assinatura pendente.")
+        raise Refusal("Só é possível cancelar uma assinatura pendente.")
     if not reason.strip():
-        raise EnvelopeError("Informe o motivo do cancelamento.")
+        raise Refusal("Informe o motivo do cancelamento.")
     envelope.status, envelope.cancelled_at, envelope.cancel_reason = "cancelled", utcnow(), reason.strip()
     for signer in envelope.signers:
         links.revoke(signer)
@@ -39,14 +39,14 @@ def update_contact(signer: Signer, *, email: str | None, phone: str | None, chan
                    by: User | None = None, info: RequestInfo = SYSTEM) -> None:
     """Correct a pending signer's e-mail or phone; the old link stops working (a new one must be sent)."""
     if signer.is_done or signer.envelope.status != "pending":
-        raise EnvelopeError("Este signatário já concluiu; os dados dele não podem mais ser alterados.")
+        raise Refusal("Este signatário já concluiu; os dados dele não podem mais ser alterados.")
     old = {"email": signer.email, "phone": signer.phone, "channel": signer.channel}
     signer.email, signer.phone = email or None, phone or None
     signer.channel = channel or signer.channel
     if signer.channel == "email" and not signer.email:
-        raise EnvelopeError("E-mail obrigatório para envio por e-mail.")
+        raise Refusal("E-mail obrigatório para envio por e-mail.")
     if signer.channel == "whatsapp" and not signer.phone:
-        raise EnvelopeError("Celular obrigatório para envio por WhatsApp.")
+        raise Refusal("Celular obrigatório para envio por WhatsApp.")
     links.revoke(signer)
     audit.record(signer.envelope, "signer.contact_updated", signer=signer, info=info, old=old,
                  new={"email": signer.email, "phone": signer.phone, "channel": signer.channel},

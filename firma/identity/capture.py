@@ -15,7 +15,8 @@ from firma.evidence.audit import RequestInfo
 from firma.identity import facematch, faces, liveness, photos
 from firma.models import Evidence, Signer
 from firma.platform import storage
-from firma.signing.steps import StepError
+from firma.platform.errors import Refusal
+from firma.signing.steps import Locked
 
 SIDES = ("front", "back")
 MAX_LIVENESS_ATTEMPTS = 5
@@ -25,7 +26,7 @@ NO_FACE_ON_DOCUMENT = ("Não encontramos o rosto na foto do documento. Fotografe
 NO_FACE_ON_SELFIE = "Não encontramos seu rosto na foto. Fotografe seu rosto de frente, com boa luz."
 
 
-class LivenessLocked(StepError):
+class LivenessLocked(Locked):
     """The signer used every liveness attempt of this link."""
 
 
@@ -34,7 +35,7 @@ def _photo(signer: Signer, data: bytes) -> photos.ProcessedPhoto:
         return photos.process_photo(data, max_bytes=current_app.config["MAX_UPLOAD_BYTES"])
     except photos.ImageRejected as exc:
         audit.record(signer.envelope, "signer.photo_rejected", signer=signer, code=exc.code)
-        raise StepError(str(exc)) from None
+        raise Refusal(str(exc)) from None
 
 
 def save_document_photo(signer: Signer, side: str, data: bytes, info: RequestInfo) -> Evidence:
@@ -83,7 +84,7 @@ def check_selfie_burst(signer: Signer, frames: list[bytes], info: RequestInfo) -
     """Check the burst against the challenge issued for this attempt; the challenge is spent either way."""
     challenge = signer.liveness_challenge
     if not challenge:
-        raise StepError("A verificação expirou. Toque em “Começar” para tentar de novo.")
+        raise Refusal("A verificação expirou. Toque em “Começar” para tentar de novo.")
     signer.liveness_challenge = None
     result = liveness.check_burst(frames, challenge)
     data = result.to_dict() | {"attempt": signer.liveness_attempts, "method": "active_challenge"}
@@ -112,12 +113,12 @@ def _representative(frames: list[bytes], result: liveness.LivenessResult) -> byt
 def save_fallback_selfie(signer: Signer, data: bytes, info: RequestInfo) -> Evidence:
     """Without a camera stream, a single photo: recorded honestly as liveness not verified."""
     if not signer.allow_liveness_fallback:
-        raise StepError("Este documento exige a selfie com a câmera ao vivo. Abra o link no navegador do "
+        raise Refusal("Este documento exige a selfie com a câmera ao vivo. Abra o link no navegador do "
                         "celular (Chrome ou Safari) e permita o uso da câmera.")
     photo = _photo(signer, data)
     finding = faces.detect_document_face(photo.jpeg)
     if not finding.found:
-        raise StepError(NO_FACE_ON_SELFIE)
+        raise Refusal(NO_FACE_ON_SELFIE)
     row = store.save(signer, "selfie", info=info, content=photo.jpeg, content_type="image/jpeg",
                          data={"method": "fallback_photo", "face": finding.to_dict(), "original": photo.original})
     store.save(signer, "liveness", info=info, data={

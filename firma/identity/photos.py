@@ -9,6 +9,8 @@ from typing import Any
 
 from PIL import ExifTags, Image, ImageFile, ImageOps
 
+from firma.platform.errors import Refusal
+
 # Decoders we accept, whatever the file name or content type claims. MPO is how Pillow names the
 # multi-picture JPEGs many phones write; HEIF only opens when a Pillow HEIF plugin is installed.
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "HEIF"}
@@ -23,7 +25,7 @@ EXIF_KEPT = {
 EXIF_KEPT_SUB = {ExifTags.Base.DateTimeOriginal: "DateTimeOriginal"}
 
 
-class ImageRejected(ValueError):
+class ImageRejected(Refusal):
     """An upload we will not store; str() is a message for the signer, code is for logs and tests."""
 
     def __init__(self, code: str, message: str) -> None:

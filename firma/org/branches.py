@@ -7,7 +7,7 @@ from PIL import Image, UnidentifiedImageError
 from firma.br.identifiers import normalise_cnpj
 from firma.extensions import db
 from firma.models import Branch, Integration
-from firma.org.integrations import SettingsError
+from firma.platform.errors import Refusal
 
 MAX_LOGO_BYTES = 1_000_000
 MAX_LOGO_SIDE = 600
@@ -17,15 +17,15 @@ COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 def logo_png(data: bytes) -> bytes:
     """An uploaded logo re-encoded as a PNG of bounded size, so no uploaded bytes are ever served back."""
     if len(data) > MAX_LOGO_BYTES:
-        raise SettingsError("O logotipo deve ter até 1 MB.", "logo")
+        raise Refusal("O logotipo deve ter até 1 MB.", "logo")
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > 25_000_000:
-                raise SettingsError("Imagem grande demais.", "logo")
+                raise Refusal("Imagem grande demais.", "logo")
             img.load()
             rgba = img.convert("RGBA")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise SettingsError("O logotipo precisa ser uma imagem PNG, JPEG ou WebP.", "logo") from None
+        raise Refusal("O logotipo precisa ser uma imagem PNG, JPEG ou WebP.", "logo") from None
     rgba.thumbnail((MAX_LOGO_SIDE, MAX_LOGO_SIDE))
     out = io.BytesIO()
     rgba.save(out, "PNG", optimize=True)
@@ -35,14 +35,14 @@ def logo_png(data: bytes) -> bytes:
 def save_branch(branch: Branch | None, data: dict, *, logo: bytes | None = None) -> Branch:
     """Create or update a branch: valid CNPJ, #rrggbb colour, optional logo, the integration it uses."""
     if not (data.get("name") or "").strip():
-        raise SettingsError("Informe o nome da filial.", "name")
+        raise Refusal("Informe o nome da filial.", "name")
     try:
         cnpj = normalise_cnpj(data.get("cnpj") or "")
     except ValueError as exc:
-        raise SettingsError(str(exc), "cnpj") from None
+        raise Refusal(str(exc), "cnpj") from None
     color = (data.get("color") or "#0b5cad").strip()
     if not COLOUR.fullmatch(color):
-        raise SettingsError("Cor inválida: use o formato #rrggbb.", "color")
+        raise Refusal("Cor inválida: use o formato #rrggbb.", "color")
     integration = db.session.get(Integration, data["integration_id"]) if data.get("integration_id") else None
     if branch is None:
         branch = Branch(name="", cnpj=cnpj)

@@ -5,6 +5,7 @@ from firma.delivery import messages
 from firma.documents.sandbox import TemplateError
 from firma.extensions import db
 from firma.models import Integration, User
+from firma.platform.errors import Refusal
 
 TAB_FIELDS = {
     "integracao": ("description", "integrator", "active"),
@@ -22,18 +23,10 @@ MESSAGE_FIELDS = ("email_subject_client", "email_body_client", "email_subject_wi
                   "whatsapp_text_client", "whatsapp_text_witness")
 
 
-class SettingsError(ValueError):
-    """A setting that cannot be saved; `field` names the form field the pt-BR message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def _origin(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.path not in ("", "/") or parts.query:
-        raise SettingsError(f"Origem inválida: {value} (use por exemplo https://central.provedor.com.br).",
+        raise Refusal(f"Origem inválida: {value} (use por exemplo https://central.provedor.com.br).",
                             "allowed_origins")
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -42,39 +35,39 @@ def _check(data: dict) -> dict:
     """Validated values of the fields present in `data`."""
     out = dict(data)
     if "description" in data and not (data["description"] or "").strip():
-        raise SettingsError("Informe a descrição da integração.", "description")
+        raise Refusal("Informe a descrição da integração.", "description")
     if "send_method" in data and data["send_method"] not in ("contract", "service_order"):
-        raise SettingsError("Método de envio inválido.", "send_method")
+        raise Refusal("Método de envio inválido.", "send_method")
     if "geolocation" in data and data["geolocation"] not in ("required", "optional"):
-        raise SettingsError("Opção de geolocalização inválida.", "geolocation")
+        raise Refusal("Opção de geolocalização inválida.", "geolocation")
     if "whatsapp_provider" in data and data["whatsapp_provider"] not in ("console", "meta", "opa"):
-        raise SettingsError("Provedor de WhatsApp inválido.", "whatsapp_provider")
+        raise Refusal("Provedor de WhatsApp inválido.", "whatsapp_provider")
     for key, low, high in (("link_lifetime_days", 1, 90), ("reminder_every_days", 0, 30), ("reminder_max", 0, 10)):
         if key in data and not (isinstance(data[key], int) and low <= data[key] <= high):
-            raise SettingsError(f"Valor entre {low} e {high}.", key)
+            raise Refusal(f"Valor entre {low} e {high}.", key)
     for key in ("representative_id", "witness_id"):
         if data.get(key):
             user = db.session.get(User, data[key])
             if user is None or not user.active:
-                raise SettingsError("Usuário inválido.", key)
+                raise Refusal("Usuário inválido.", key)
         elif key in data:
             out[key] = None
     if data.get("representative_id") and data.get("representative_id") == data.get("witness_id"):
-        raise SettingsError("Representante e testemunha do provedor devem ser pessoas diferentes.", "witness_id")
+        raise Refusal("Representante e testemunha do provedor devem ser pessoas diferentes.", "witness_id")
     for key in MESSAGE_FIELDS:
         if data.get(key):
             try:
                 messages.validate(data[key])
             except TemplateError as exc:
-                raise SettingsError(str(exc), key) from None
+                raise Refusal(str(exc), key) from None
     if "allowed_origins" in data:
         out["allowed_origins"] = "\n".join(_origin(o) for o in (data["allowed_origins"] or "").split())
     if data.get("webhook_url"):
         parts = urlsplit(data["webhook_url"].strip())
         if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise SettingsError("URL do webhook inválida (use https://...).", "webhook_url")
+            raise Refusal("URL do webhook inválida (use https://...).", "webhook_url")
         if data.get("webhook_secret") is not None and len(data["webhook_secret"].strip()) < 16:
-            raise SettingsError("O segredo do webhook precisa de pelo menos 16 caracteres.", "webhook_secret")
+            raise Refusal("O segredo do webhook precisa de pelo menos 16 caracteres.", "webhook_secret")
     return out
 
 

@@ -7,17 +7,13 @@ from firma.br.emails import normalise_email
 from firma.br.identifiers import normalise_cpf
 from firma.extensions import db
 from firma.models import PERMISSIONS, ROLES, User, utcnow
-from firma.platform.errors import friendly
+from firma.platform.errors import Refusal, friendly
 from firma.platform.tokens import hash_token, new_token
 from firma.signing import signature_image
 
 MIN_PASSWORD = 10
 # A constant hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("firma-dummy-password")
-
-
-class StaffError(ValueError):
-    """A user change that cannot be made; the message is for staff, in pt-BR."""
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -44,17 +40,17 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
               active: bool = True, cpf: str = "", password: str = "") -> User:
     """Create or update a staff user; the password is only changed when one is given."""
     if role not in ROLES:
-        raise StaffError("Perfil inválido.")
+        raise Refusal("Perfil inválido.")
     unknown = set(extra_permissions) - set(PERMISSIONS)
     if unknown:
-        raise StaffError("Permissão desconhecida: " + ", ".join(sorted(unknown)))
+        raise Refusal("Permissão desconhecida: " + ", ".join(sorted(unknown)))
     email = normalise_email(email)
     other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if other is not None and other is not user:
-        raise StaffError("Já existe um usuário com este e-mail.")
+        raise Refusal("Já existe um usuário com este e-mail.")
     if user is None:
         if not password:
-            raise StaffError("Defina uma senha para o novo usuário.")
+            raise Refusal("Defina uma senha para o novo usuário.")
         user = User(password_hash="")
         db.session.add(user)
     user.name, user.email, user.role = name.strip(), email, role
@@ -69,7 +65,7 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
 
 def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise StaffError(f"A senha precisa de pelo menos {MIN_PASSWORD} caracteres.")
+        raise Refusal(f"A senha precisa de pelo menos {MIN_PASSWORD} caracteres.")
     user.password_hash = generate_password_hash(password)
 
 
@@ -88,5 +84,5 @@ def save_signature(user: User, data_url: str) -> None:
     """Store the user's drawn signature (signature_pad PNG) for automatic signing."""
     try:
         user.signature_png = signature_image.clean_png(data_url)
-    except signature_image.BadSignature as exc:
-        raise StaffError(str(exc)) from None
+    except Refusal as exc:
+        raise Refusal(str(exc)) from None

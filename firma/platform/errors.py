@@ -14,6 +14,19 @@ TITLES = {
 }
 
 
+class Refusal(ValueError):
+    """A request understood but refused: `message` is pt-BR for the person, `field` the input it is about.
+
+    Services raise it; the API answers 422 problem+json naming the field, the admin puts the message
+    on that form field (`admin.forms.run_form`), the signer's page shows it beside the step.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 def problem(status: int, detail: str, *, title: str | None = None, **extra):
     """An RFC 9457 problem details response."""
     body = {"type": "about:blank", "title": title or TITLES.get(status, "Erro"), "status": status, "detail": detail}

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from firma.platform.errors import Refusal
+
 DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 10)
 EXCERPT_CHARS = 1000
 # Enough for any provider's JSON answer; a hostile endpoint cannot make us buffer more.
@@ -21,7 +23,7 @@ USER_AGENT = "Firma/0.1"
 _local = threading.local()
 
 
-class UnsafeUrl(ValueError):
+class UnsafeUrl(Refusal):
     """Raised for URLs Firma refuses to call (non-http(s) scheme, missing host)."""
 
 

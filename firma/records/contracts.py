@@ -14,14 +14,7 @@ from firma.envelopes import create
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
 from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, Settings, Term, User
-
-
-class RecordError(ValueError):
-    """A record that cannot be saved; `field` names the form field the pt-BR message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+from firma.platform.errors import Refusal
 
 
 @dataclass
@@ -36,9 +29,9 @@ def _price(value) -> Decimal:
     try:
         price = Decimal(str(value if value not in (None, "") else "0").replace(",", "."))
     except InvalidOperation:
-        raise RecordError("Valor inválido: use por exemplo 99,90.", "price") from None
+        raise Refusal("Valor inválido: use por exemplo 99,90.", "price") from None
     if price < 0:
-        raise RecordError("O valor não pode ser negativo.", "price")
+        raise Refusal("O valor não pode ser negativo.", "price")
     return price.quantize(Decimal("0.01"))
 
 
@@ -78,11 +71,11 @@ def send_contract(contract: Contract, *, by: User | None = None, info: RequestIn
 
 @contextmanager
 def refusal_named(what: str):
-    """Turn an envelope refusal into a RecordError that says what was not sent, and why."""
+    """Turn an envelope refusal into a Refusal that says what was not sent, and why."""
     try:
         yield
-    except create.EnvelopeError as exc:
-        raise RecordError(f"{what} para assinatura: {exc}") from None
+    except Refusal as exc:
+        raise Refusal(f"{what} para assinatura: {exc}") from None
 
 
 def save_contract(contract: Contract | None, data: dict, *, by: User | None = None,
@@ -90,25 +83,25 @@ def save_contract(contract: Contract | None, data: dict, *, by: User | None = No
     """Create or update a contract; sends its signing link once when the integration says so."""
     customer = db.session.get(Customer, data.get("customer_id") or 0)
     if customer is None:
-        raise RecordError("Escolha o cliente.", "customer_id")
+        raise Refusal("Escolha o cliente.", "customer_id")
     branch = db.session.get(Branch, data.get("branch_id") or 0)
     if branch is None:
-        raise RecordError("Escolha a filial.", "branch_id")
+        raise Refusal("Escolha a filial.", "branch_id")
     template = db.session.get(DocumentTemplate, data.get("template_id") or 0)
     if template is None or template.kind != "contract":
-        raise RecordError("Escolha um modelo de contrato.", "template_id")
+        raise Refusal("Escolha um modelo de contrato.", "template_id")
     number = (data.get("number") or "").strip()
     if not number:
-        raise RecordError("Informe o número do contrato.", "number")
+        raise Refusal("Informe o número do contrato.", "number")
     other = db.session.scalar(select(Contract).where(Contract.number == number))
     if other is not None and other is not contract:
-        raise RecordError("Já existe um contrato com este número.", "number")
+        raise Refusal("Já existe um contrato com este número.", "number")
     witness = db.session.get(Contact, data["witness_contact_id"]) if data.get("witness_contact_id") else None
     for key in ("require_selfie", "require_document_photo"):
         if data.get(key, "default") not in ("default", "yes", "no"):
-            raise RecordError("Opção inválida.", key)
+            raise Refusal("Opção inválida.", key)
     if not 1 <= int(data.get("due_day") or 10) <= 31:
-        raise RecordError("Dia de vencimento entre 1 e 31.", "due_day")
+        raise Refusal("Dia de vencimento entre 1 e 31.", "due_day")
     if contract is None:
         contract = Contract(number=number)
         db.session.add(contract)
@@ -135,7 +128,7 @@ def add_term(contract: Contract, template: DocumentTemplate | None, *, signed: b
              info: RequestInfo = SYSTEM) -> Saved:
     """Attach a term to a contract; an unsigned term gets its own envelope and link right away."""
     if template is None or template.kind != "term":
-        raise RecordError("Escolha um modelo de termo.", "template_id")
+        raise Refusal("Escolha um modelo de termo.", "template_id")
     term = Term(contract=contract, template=template, signed=signed)
     db.session.add(term)
     db.session.flush()

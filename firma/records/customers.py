@@ -7,13 +7,13 @@ from firma.br.identifiers import digits, normalise_cpf, normalise_cpf_cnpj
 from firma.br.phones import normalise_phone
 from firma.extensions import db
 from firma.models import Contact, Customer
-from firma.records.contracts import RecordError
+from firma.platform.errors import Refusal
 
 CUSTOMER_FIELDS = ("name", "rg", "street", "number", "complement", "district", "city", "state")
 
 
 def clean_field(name: str, value: str) -> str:
-    """One customer/contact field normalised, or RecordError with a pt-BR message (used by inline validation)."""
+    """One customer/contact field normalised, or Refusal with a pt-BR message (used by inline validation)."""
     value = (value or "").strip()
     try:
         if name == "cpf_cnpj":
@@ -33,18 +33,18 @@ def clean_field(name: str, value: str) -> str:
                 raise ValueError("UF inválida: use a sigla, ex. SP.")
             return value.upper()
     except ValueError as exc:
-        raise RecordError(str(exc), name) from None
+        raise Refusal(str(exc), name) from None
     return value
 
 
 def save_customer(customer: Customer | None, data: dict) -> Customer:
     """Create or update a customer after validating CPF/CNPJ, e-mail, phone, CEP and UF."""
     if not (data.get("name") or "").strip():
-        raise RecordError("Informe o nome do cliente.", "name")
+        raise Refusal("Informe o nome do cliente.", "name")
     cpf_cnpj = clean_field("cpf_cnpj", data.get("cpf_cnpj", ""))
     other = db.session.scalar(select(Customer).where(Customer.cpf_cnpj == cpf_cnpj))
     if other is not None and other is not customer:
-        raise RecordError("Já existe um cliente com este CPF/CNPJ.", "cpf_cnpj")
+        raise Refusal("Já existe um cliente com este CPF/CNPJ.", "cpf_cnpj")
     cleaned = {name: clean_field(name, data.get(name, "")) for name in ("email", "phone", "zip_code", "state")}
     if customer is None:
         customer = Customer(cpf_cnpj=cpf_cnpj, name="")
@@ -63,10 +63,10 @@ def save_customer(customer: Customer | None, data: dict) -> Customer:
 def save_contact(contact: Contact | None, data: dict) -> Contact:
     """Create or update a lead/contact usable as a client's witness: a phone or an e-mail is required."""
     if not (data.get("name") or "").strip():
-        raise RecordError("Informe o nome do contato.", "name")
+        raise Refusal("Informe o nome do contato.", "name")
     email, phone = clean_field("email", data.get("email", "")), clean_field("phone", data.get("phone", ""))
     if not (email or phone):
-        raise RecordError("Informe um e-mail ou um celular do contato.", "email")
+        raise Refusal("Informe um e-mail ou um celular do contato.", "email")
     cpf = clean_field("cpf", data.get("cpf", ""))
     if contact is None:
         contact = Contact(name="")

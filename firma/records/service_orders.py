@@ -6,18 +6,19 @@ from firma.envelopes import create
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, ServiceOrder, Subject, User
-from firma.records.contracts import RecordError, Saved, open_and_send, refusal_named
+from firma.platform.errors import Refusal
+from firma.records.contracts import Saved, open_and_send, refusal_named
 
 
 def save_subject(subject: Subject | None, *, name: str, digital_signature: bool, template_id: int | None) -> Subject:
     """Create or update a service-order subject; a flagged subject needs a service-order template."""
     if not name.strip():
-        raise RecordError("Informe o nome do assunto.", "name")
+        raise Refusal("Informe o nome do assunto.", "name")
     template = db.session.get(DocumentTemplate, template_id) if template_id else None
     if template is not None and template.kind != "service_order":
-        raise RecordError("Escolha um modelo de ordem de serviço.", "template_id")
+        raise Refusal("Escolha um modelo de ordem de serviço.", "template_id")
     if digital_signature and template is None:
-        raise RecordError("Assunto com assinatura digital precisa de um modelo de ordem de serviço.", "template_id")
+        raise Refusal("Assunto com assinatura digital precisa de um modelo de ordem de serviço.", "template_id")
     if subject is None:
         subject = Subject(name="")
         db.session.add(subject)
@@ -35,12 +36,12 @@ def create_service_order(data: dict, *, by: User | None = None, info: RequestInf
                                   (branch, "branch_id", "Escolha a filial."),
                                   (subject, "subject_id", "Escolha o assunto.")):
         if value is None:
-            raise RecordError(message, field)
+            raise Refusal(message, field)
     number = (data.get("number") or "").strip()
     if not number:
-        raise RecordError("Informe o número da ordem de serviço.", "number")
+        raise Refusal("Informe o número da ordem de serviço.", "number")
     if db.session.scalar(select(ServiceOrder.id).where(ServiceOrder.number == number)) is not None:
-        raise RecordError("Já existe uma ordem de serviço com este número.", "number")
+        raise Refusal("Já existe uma ordem de serviço com este número.", "number")
     contract = db.session.get(Contract, data["contract_id"]) if data.get("contract_id") else None
     order = ServiceOrder(number=number, customer=customer, branch=branch, subject=subject, contract=contract,
                          description=(data.get("description") or "").strip())

@@ -11,10 +11,11 @@ from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
 from firma.models import Signer, utcnow
 from firma.platform import outbox
+from firma.platform.errors import Refusal
 from firma.sealing import finalise
 from firma.signing import signature_image
 from firma.signing.signature_image import _signature_font
-from firma.signing.steps import Locked, StepError, is_step_done, steps_for
+from firma.signing.steps import Locked, is_step_done, steps_for
 
 GEO_STATUSES = ("granted", "denied", "unavailable", "timeout", "not_shared")
 
@@ -42,9 +43,9 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
             left = limit - signer.cpf_attempts
             if left <= 0:
                 raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
-            raise StepError(f"O número não confere com o cadastro. Restam {left} tentativa(s).")
+            raise Refusal(f"O número não confere com o cadastro. Restam {left} tentativa(s).")
     elif not (is_valid_cpf(value) or is_valid_cnpj(value)):
-        raise StepError("Informe um CPF válido (11 dígitos).")
+        raise Refusal("Informe um CPF válido (11 dígitos).")
     else:
         signer.cpf = value
     signer.identity_confirmed_at = utcnow()
@@ -69,8 +70,8 @@ def save_drawn_signature(signer: Signer, data_url: str, info: RequestInfo) -> No
     """Keep the signature_pad PNG after checking it is a real, non-empty image of sane size."""
     try:
         png = signature_image.clean_png(data_url)
-    except signature_image.BadSignature as exc:
-        raise StepError(str(exc)) from None
+    except Refusal as exc:
+        raise Refusal(str(exc)) from None
     store.save(signer, "signature", info=info, content=png, content_type="image/png", data={"method": "drawn"})
     audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="drawn")
 
@@ -79,7 +80,7 @@ def save_typed_signature(signer: Signer, typed_name: str, info: RequestInfo) -> 
     """No-JavaScript fallback: the signer types their full name and we render it as the signature image."""
     name = " ".join((typed_name or "").split())
     if len(name) < 3 or len(name) > 120:
-        raise StepError("Digite seu nome completo para assinar.")
+        raise Refusal("Digite seu nome completo para assinar.")
     img = Image.new("RGBA", (900, 200), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     font = _signature_font(64)
@@ -94,15 +95,15 @@ def record_geolocation(signer: Signer, *, status: str, latitude=None, longitude=
                        info: RequestInfo) -> None:
     """Store the browser's answer: granted with coordinates, or denied / unavailable / timeout."""
     if status not in GEO_STATUSES:
-        raise StepError("Resposta de localização inválida.")
+        raise Refusal("Resposta de localização inválida.")
     data: dict = {"status": status}
     if status == "granted":
         try:
             lat, lon, acc = float(latitude), float(longitude), float(accuracy or 0)
         except (TypeError, ValueError):
-            raise StepError("Localização inválida.") from None
+            raise Refusal("Localização inválida.") from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= acc < 1e7):
-            raise StepError("Localização inválida.")
+            raise Refusal("Localização inválida.")
         data.update(latitude=round(lat, 6), longitude=round(lon, 6), accuracy_m=round(acc, 1))
     store.save(signer, "geolocation", info=info, data=data)
     audit.record(signer.envelope, "signer.geolocation", signer=signer, info=info, **data)
@@ -111,17 +112,17 @@ def record_geolocation(signer: Signer, *, status: str, latitude=None, longitude=
 def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: RequestInfo) -> None:
     """The signer's final act: explicit consent, the hash they saw, and every required piece present."""
     if signer.is_done:
-        raise StepError("Esta assinatura já foi concluída.")
+        raise Refusal("Esta assinatura já foi concluída.")
     missing = [s for s in steps_for(signer)[:-1] if not is_step_done(signer, s)]
     if missing:
-        raise StepError("Ainda faltam etapas antes de confirmar.")
+        raise Refusal("Ainda faltam etapas antes de confirmar.")
     if not consent:
-        raise StepError("Para assinar, marque que concorda com a assinatura eletrônica e o uso dos seus dados.")
+        raise Refusal("Para assinar, marque que concorda com a assinatura eletrônica e o uso dos seus dados.")
     if document_sha256 != signer.envelope.original_sha256:
-        raise StepError("O documento mudou desde que você o abriu. Recarregue a página e leia novamente.")
+        raise Refusal("O documento mudou desde que você o abriu. Recarregue a página e leia novamente.")
     geo = store.latest(signer, "geolocation")
     if signer.require_geolocation and not (geo and geo.data.get("status") == "granted"):
-        raise StepError("Este documento exige sua localização. Toque em “Compartilhar minha localização”.")
+        raise Refusal("Este documento exige sua localização. Toque em “Compartilhar minha localização”.")
     if geo is None:
         record_geolocation(signer, status="not_shared", info=info)
     store.save(signer, "device", info=info, data=store.device(info))
@@ -142,9 +143,9 @@ CONSENT_TEXT = (
 def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
     reason = " ".join((reason or "").split())
     if signer.is_done:
-        raise StepError("Esta assinatura já foi concluída.")
+        raise Refusal("Esta assinatura já foi concluída.")
     if len(reason) < 3:
-        raise StepError("Conte em poucas palavras por que você recusa.")
+        raise Refusal("Conte em poucas palavras por que você recusa.")
     now = utcnow()
     signer.status, signer.declined_at, signer.decline_reason = "declined", now, reason[:1000]
     envelope = signer.envelope

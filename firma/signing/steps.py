@@ -2,13 +2,10 @@
 
 from firma.evidence import store
 from firma.models import Signer
+from firma.platform.errors import Refusal
 
 
-class StepError(ValueError):
-    """Input the signer can correct; the message is pt-BR and shown beside the field."""
-
-
-class Locked(StepError):
+class Locked(Refusal):
     """Too many wrong CPF attempts: the link is locked."""
 
 
