@@ -88,6 +88,7 @@ def envelope_sync(envelope_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     report = sync.sync_envelope(env)
+    outbox.commit()
     return _detail(env, report=report)
 
 

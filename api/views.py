@@ -341,6 +341,7 @@ def update_signer(code: str, signer_id: int):
 def sync_envelope(code: str):
     envelope = own_envelope(code)
     report = sync.sync_envelope(envelope)
+    outbox.commit()
     return jsonify({"envelope": schemas.envelope(envelope), "actions": report.actions,
                     "pending_signer_ids": [s.id for s in report.pending], "message": report.message})
 

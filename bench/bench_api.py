@@ -75,7 +75,7 @@ def _through_api(client, token: str, numbers: list[str]) -> float:
 
 def _end_to_end(app, client, token: str, numbers: list[str], smtp: SmtpSink) -> float:
     """Median ms from the POST to the link e-mail at the SMTP server, with a worker consuming the queue."""
-    huey = jobs.register_all(app)
+    huey = jobs.queue(app)
     consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.01,
                                     max_delay=0.05)
     consumer.start()

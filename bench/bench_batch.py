@@ -103,7 +103,7 @@ def _admin_load(app, batch_id: int, stop: threading.Event, times: list[float]) -
 
 
 def _batch(app, contract_ids: list[int], admin_id: int, smtp: SmtpSink) -> tuple[float, list[float]]:
-    huey = jobs.register_all(app)
+    huey = jobs.queue(app)
     consumer = huey.create_consumer(workers=2, worker_type="thread", periodic=False, initial_delay=0.01,
                                     max_delay=0.1)
     consumer.start()

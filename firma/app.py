@@ -1,12 +1,25 @@
 """The application factory: a list of named steps, as in Indico and cookiecutter-flask."""
+import sys
 from pathlib import Path
 
 from flask import Flask
+from flask.cli import FlaskGroup
 
-from firma import config, models  # noqa: F401  (models: known to Alembic and create_all)
+import admin
+import api
+import pages
+import signer
+from firma import cli, config, filters, models  # noqa: F401  (models: known to Alembic and create_all)
 from firma.config import ROOT
+from firma.delivery import deliveries, reminders, webhooks
+from firma.envelopes import batches
 from firma.extensions import csrf, db, limiter, mail, migrate
-from firma.platform import jobs
+from firma.platform import errors, jobs, outbox
+from firma.platform.headers import set_security_headers
+from firma.sealing import finalise
+
+# Every background job is marked in one of these modules (like Celery's `include`).
+JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -20,6 +33,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     config.load(app, test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
+    register_jobs(app)
+    register_seal(app)
     register_blueprints(app)
     register_security(app)
     register_errorhandlers(app)
@@ -34,41 +49,49 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    jobs.init_app(app)  # the queue, its jobs, and the after-commit subscribers (webhooks, signed copies)
+
+
+def register_jobs(app: Flask) -> None:
+    """The queue with every job, and what runs after a commit that recorded an event: webhooks, signed copies."""
+    jobs.init_app(app, JOB_MODULES)
+    subscribers: dict[str, list] = {event_type: [webhooks.on_event] for event_type in webhooks.EVENTS}
+    subscribers.setdefault("envelope.completed", []).append(deliveries.on_completed)
+    outbox.init_app(app, subscribers)
+
+
+def register_seal(app: Flask) -> None:
+    """Load the seal key now: a missing or unreadable one stops the start-up, not the first finalisation."""
+    if app.config["SEAL_CHECK_AT_START"]:
+        finalise.sealer(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from admin import bp as admin_bp
-    from api import bp as api_bp
-    from pages import bp as public_bp
-    from signer import bp as signer_bp
-
-    app.register_blueprint(public_bp)
-    app.register_blueprint(signer_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    csrf.exempt(api_bp)  # token-authenticated JSON, no cookies
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(signer.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)  # token-authenticated JSON, no cookies
 
 
 def register_security(app: Flask) -> None:
-    from firma.platform.headers import set_security_headers
-
     app.after_request(set_security_headers)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from firma.platform.errors import register
-
-    register(app)
+    errors.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from firma.filters import register
-
-    register(app)
+    filters.register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from firma.cli import register
+    cli.register(app)
 
-    register(app)
+
+def main() -> None:
+    """The `firma` command: Flask's CLI (run, db, shell) plus Firma's own commands."""
+    # `firma init` creates the seal key, so the CLI loads it only for the commands that serve or seal.
+    serving = sys.argv[1:2] in (["run"], ["worker"])
+    FlaskGroup(create_app=lambda: create_app({"SEAL_CHECK_AT_START": serving}),
+               help="Firma: assinatura eletrônica para provedores.")(prog_name="firma")

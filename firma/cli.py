@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from firma import demo as demo_data
+from firma.config import seal_passphrase
 from firma.evidence import audit
 from firma.extensions import db
 from firma.models import Envelope
@@ -21,13 +23,6 @@ def register(app) -> None:
     for command in (init, seed, demo, verify, audit_verify):
         app.cli.add_command(command)
     worker_cli.register(app)
-
-
-def main() -> None:
-    from firma.app import create_app
-
-    FlaskGroup(create_app=lambda: create_app(), help="Firma: assinatura eletrônica para provedores.")(
-        prog_name="firma")
 
 
 @click.command()
@@ -46,8 +41,6 @@ def init() -> None:
         if not current_app.config["SEAL_PASSPHRASE"]:
             pass_file.write_text(secrets.token_urlsafe(32))
             pass_file.chmod(0o600)
-        from firma.config import seal_passphrase
-
         seal.generate_instance_certificate(p12, seal_passphrase(current_app))
         click.echo(f"self-signed seal certificate created at {p12}")
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -58,8 +51,6 @@ def init() -> None:
 @with_appcontext
 def seed() -> None:
     """Create the demo data (branch, integration, staff, customer, template, contract) once."""
-    from firma import demo as demo_data
-
     login = demo_data.seed()
     click.echo(f"admin login: {login.email} / {login.password}")
 
@@ -68,8 +59,6 @@ def seed() -> None:
 @with_appcontext
 def demo() -> None:
     """Print the demo envelope's code and a fresh signing link per signer, as JSON lines."""
-    from firma import demo as demo_data
-
     for line in demo_data.demo_links():
         click.echo(json.dumps(line, ensure_ascii=False))
 

@@ -19,6 +19,7 @@ DEFAULTS = {
     "STORAGE_DIR": None,  # default: <instance>/storage
     "SEAL_P12": None,  # default: <instance>/seal.p12
     "SEAL_PASSPHRASE": None,  # default: read from <instance>/seal.pass
+    "SEAL_CHECK_AT_START": True,  # load the seal key in the factory: a bad one stops the start-up
     "TSA_URL": None,
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "QUEUE_URL": None,  # None: SQLite huey in the instance folder; redis://... for several workers
@@ -85,4 +86,7 @@ def seal_passphrase(app) -> bytes:
     """The PKCS#12 passphrase: configured, or the one `firma init` wrote beside the key."""
     if app.config["SEAL_PASSPHRASE"]:
         return app.config["SEAL_PASSPHRASE"].encode()
-    return (Path(app.instance_path) / "seal.pass").read_bytes().strip()
+    pass_file = Path(app.instance_path) / "seal.pass"
+    if not pass_file.exists():
+        raise ConfigError(f"No seal passphrase: set FIRMA_SEAL_PASSPHRASE or run `firma init` ({pass_file}).")
+    return pass_file.read_bytes().strip()

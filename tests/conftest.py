@@ -30,6 +30,12 @@ def instance_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def seal_config(instance_dir) -> dict:
+    """Settings of the session's seal certificate, for tests that build an app of their own."""
+    return {"SEAL_P12": str(instance_dir / "seal.p12"), "SEAL_PASSPHRASE": "test-passphrase"}
+
+
+@pytest.fixture(scope="session")
 def app(instance_dir):
     app = create_app({
         "ENV_NAME": "testing",

@@ -106,11 +106,11 @@ def test_viewer_can_read(viewer, url):
     assert viewer.get(url).status_code == 200
 
 
-def test_login_is_rate_limited(tmp_path):
+def test_login_is_rate_limited(tmp_path, seal_config):
     # `limiter` is one shared instance whose init_app sets `enabled` for every app: restore it afterwards.
     was_enabled = limiter.enabled
     try:
-        app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", "DATABASE_URL": "sqlite://",
+        app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", **seal_config, "DATABASE_URL": "sqlite://",
                           "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False, "QUEUE_IMMEDIATE": True},
                          instance_path=str(tmp_path))
         with app.app_context():

@@ -12,7 +12,6 @@ from pypdf import PdfWriter
 from api.openapi import document
 from firma.models import Delivery, IdempotencyKey
 from firma.org import api_tokens
-from firma.platform import jobs
 from firma.platform.outbox import commit
 from tests.flow import sign
 
@@ -21,9 +20,6 @@ SPEC = OpenAPI.from_dict(document(), config=Config(
     extra_media_type_deserializers={"application/problem+json": json.loads}))
 
 
-@pytest.fixture(autouse=True)
-def queue(app):
-    jobs.init_app(app)
 
 
 class Api:

@@ -2,11 +2,11 @@ from firma import create_app
 from firma.extensions import db as _db, limiter
 
 
-def test_api_is_rate_limited_per_token(tmp_path):
+def test_api_is_rate_limited_per_token(tmp_path, seal_config):
     # `limiter` is one shared instance whose init_app sets `enabled` for every app: restore it afterwards.
     was_enabled = limiter.enabled
     try:
-        app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", "DATABASE_URL": "sqlite://",
+        app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", **seal_config, "DATABASE_URL": "sqlite://",
                           "RATELIMIT_ENABLED": True, "QUEUE_IMMEDIATE": True}, instance_path=str(tmp_path))
         with app.app_context():
             _db.create_all()

@@ -12,25 +12,47 @@ def test_production_refuses_to_start_without_a_secret(tmp_path, monkeypatch):
         create_app({"ENV_NAME": "production"}, instance_path=str(tmp_path))
 
 
-def test_environment_overrides_defaults(tmp_path, monkeypatch):
+def test_environment_overrides_defaults(tmp_path, monkeypatch, seal_config):
     monkeypatch.setenv("FIRMA_LINK_LIFETIME_DAYS", "30")
     monkeypatch.setenv("FIRMA_PUBLIC_URL", "https://assina.example.com.br")
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40}, instance_path=str(tmp_path))
+    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40, **seal_config}, instance_path=str(tmp_path))
     assert app.config["LINK_LIFETIME_DAYS"] == 30 and app.config["PUBLIC_URL"] == "https://assina.example.com.br"
 
 
-def test_instance_config_file_is_read(tmp_path):
+def test_instance_config_file_is_read(tmp_path, seal_config):
     (tmp_path / "config.py").write_text("CPF_ATTEMPTS = 3\n")
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40}, instance_path=str(tmp_path))
+    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40, **seal_config}, instance_path=str(tmp_path))
     assert app.config["CPF_ATTEMPTS"] == 3
 
 
-def test_production_sets_hsts_and_secure_cookies(tmp_path):
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 40,
+def test_production_sets_hsts_and_secure_cookies(tmp_path, seal_config):
+    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 40, **seal_config,
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"}, instance_path=str(tmp_path))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/")
     assert "max-age" in response.headers["Strict-Transport-Security"]
+
+
+def test_a_missing_seal_key_stops_the_start_up(tmp_path):
+    with pytest.raises(ConfigError, match="seal.p12"):
+        create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40, "SEAL_PASSPHRASE": "x"},
+                   instance_path=str(tmp_path))
+
+
+def test_an_unreadable_seal_key_stops_the_start_up(tmp_path, seal_config):
+    with pytest.raises(ConfigError, match="cannot be loaded"):
+        create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40, **seal_config, "SEAL_PASSPHRASE": "wrong"},
+                   instance_path=str(tmp_path))
+    (tmp_path / "garbage.p12").write_bytes(b"not a pkcs12")
+    with pytest.raises(ConfigError, match="garbage.p12"):
+        create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40, "SEAL_P12": str(tmp_path / "garbage.p12"),
+                    "SEAL_PASSPHRASE": "x"}, instance_path=str(tmp_path))
+
+
+def test_the_cli_can_create_the_instance_before_the_seal_key_exists(tmp_path):
+    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "s" * 40, "SEAL_CHECK_AT_START": False},
+                     instance_path=str(tmp_path))
+    assert not (tmp_path / "seal.p12").exists() and app.config["SEAL_CHECK_AT_START"] is False
 
 
 def test_unknown_page_is_a_pt_br_404_that_cannot_be_framed(client):

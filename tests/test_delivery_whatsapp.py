@@ -6,14 +6,8 @@ import pytest
 from firma.delivery import deliveries
 from firma.envelopes import create, links
 from firma.models import Delivery
-from firma.platform import jobs
 from firma.platform.outbox import commit
 from tests.http_stub import HttpStub
-
-
-@pytest.fixture(autouse=True)
-def queue(app):
-    jobs.init_app(app)
 
 
 @pytest.fixture()

@@ -7,15 +7,10 @@ from sqlalchemy import select
 from firma.delivery import deliveries
 from firma.envelopes import create, links
 from firma.models import Delivery, Event
-from firma.platform import jobs, storage
+from firma.platform import storage
 from firma.platform.outbox import commit
 from tests.flow import sign
 from tests.smtp_sink import SmtpSink, free_port
-
-
-@pytest.fixture(autouse=True)
-def queue(app):
-    jobs.init_app(app)
 
 
 @pytest.fixture()

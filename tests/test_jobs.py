@@ -18,14 +18,11 @@ from tests.smtp_sink import SmtpSink
 REDIS_URL = os.environ.get("FIRMA_TEST_QUEUE_URL")
 
 
-@pytest.fixture(autouse=True)
-def queue(app):
-    jobs.init_app(app)
 
 
-def test_every_job_of_the_contract_is_registered():
+def test_every_job_of_the_contract_is_registered(app):
     assert {"delivery.send", "delivery.sweep", "webhook.send", "webhook.sweep", "reminders.sweep",
-            "envelope.finalise"} <= set(jobs.names())
+            "envelope.finalise", "batch.run"} <= set(jobs.names(app))
 
 
 def test_enqueued_job_runs_after_commit_and_never_after_rollback(make_contract, make_customer, db):
@@ -39,8 +36,8 @@ def test_enqueued_job_runs_after_commit_and_never_after_rollback(make_contract, 
     assert db.session.scalar(select(Delivery.status)) == "sent"
 
 
-def test_unknown_job_is_refused():
-    with pytest.raises(KeyError):
+def test_unknown_job_is_refused(app):
+    with app.app_context(), pytest.raises(KeyError):
         jobs.enqueue("no.such.job")
 
 
@@ -52,7 +49,7 @@ def test_a_message_travels_through_the_real_queue_storage(backend, app, tmp_path
     worker_app = create_app({**{k: app.config[k] for k in ("ENV_NAME", "SECRET_KEY", "SEAL_PASSPHRASE", "PUBLIC_URL",
                                                           "DATABASE_URL")},
                              "QUEUE_IMMEDIATE": False, "QUEUE_URL": url}, instance_path=app.instance_path)
-    huey = jobs.register_all(worker_app)
+    huey = jobs.queue(worker_app)
     huey.flush()
     contract_id = make_contract(customer=make_customer(phone=None)).id
     with SmtpSink() as smtp, worker_app.app_context():
@@ -86,10 +83,12 @@ def test_sync_finalises_a_signed_envelope_that_was_never_sealed(make_contract, d
         audit.record(envelope, "signer.signed", signer=signer)
     db.session.commit()
     report = sync.sync_envelope(envelope)
+    outbox.commit()  # the caller's commit, as a view's
     assert "finalização do documento solicitada" in " ".join(report.actions)
     db.session.refresh(envelope)
     assert envelope.status == "completed" and envelope.finalise_state == "done"
     again = sync.sync_envelope(envelope)
+    outbox.commit()
     assert again.actions == [] and again.message.startswith("Assinatura concluída")
 
 
@@ -101,7 +100,7 @@ def test_the_worker_consumer_runs_jobs_in_its_own_threads(app, tmp_path, make_co
     contract_id = make_contract(customer=make_customer(phone=None)).id
     with SmtpSink() as smtp, worker_app.app_context():
         worker_app.config.update(MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False)
-        huey = jobs.register_all(current_app)  # as `firma worker` does, with the context-local proxy
+        huey = jobs.queue(current_app)  # as `firma worker` does, with the context-local proxy
         consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.01,
                                         max_delay=0.05)
         consumer.start()

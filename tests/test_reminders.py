@@ -6,14 +6,8 @@ import pytest
 from firma.delivery import deliveries, reminders
 from firma.envelopes import create, lifecycle, links
 from firma.models import Delivery, Event
-from firma.platform import jobs
 from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
-
-
-@pytest.fixture(autouse=True)
-def queue(app):
-    jobs.init_app(app)
 
 
 @pytest.fixture()

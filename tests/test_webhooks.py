@@ -8,7 +8,6 @@ import pytest
 from firma.delivery import deliveries, webhooks
 from firma.envelopes import create, lifecycle
 from firma.models import Delivery
-from firma.platform import jobs
 from firma.platform.outbox import commit
 from tests.http_stub import HttpStub
 from tests.smtp_sink import free_port
@@ -17,9 +16,6 @@ SECRET = "whsec_teste_123"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "webhooks.md"
 
 
-@pytest.fixture(autouse=True)
-def queue(app):
-    jobs.init_app(app)
 
 
 @pytest.fixture()

@@ -266,11 +266,9 @@ def sweep(now_iso: str | None = None) -> dict:
     return {"requeued": len(ids), "interrupted": interrupted}
 
 
-def _on_completed(event_id: int) -> None:
+def on_completed(event_id: int) -> None:
+    """After-commit handler of envelope.completed: send every signer the signed copy."""
     event = db.session.get(Event, event_id)
     envelope = db.session.get(Envelope, event.envelope_id)
     if send_signed_copies(envelope):
         outbox.commit()
-
-
-outbox.subscribe("envelope.completed", _on_completed)

@@ -66,14 +66,11 @@ def queue_for_event(event: Event) -> Delivery | None:
     return row
 
 
-def _on_event(event_id: int) -> None:
+def on_event(event_id: int) -> None:
+    """After-commit handler: queue the webhook of a committed audit event."""
     event = db.session.get(Event, event_id)
     if event is not None and queue_for_event(event) is not None:
         outbox.commit()
-
-
-for _type in EVENTS:
-    outbox.subscribe(_type, _on_event)
 
 
 def backoff(attempts: int) -> timedelta:

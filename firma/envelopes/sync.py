@@ -29,7 +29,7 @@ class SyncReport:
 
 
 def sync_envelope(envelope: Envelope, *, now: datetime | None = None) -> SyncReport:
-    """Bring one envelope up to date and commit; finalisation and webhooks run on the queue afterwards."""
+    """Bring one envelope up to date; the caller commits, then finalisation and webhooks run on the queue."""
     now = now or utcnow()
     report = SyncReport()
     _signers_from_events(envelope, report)
@@ -42,8 +42,7 @@ def sync_envelope(envelope: Envelope, *, now: datetime | None = None) -> SyncRep
         if copies:
             report.actions.append(f"Via assinada enfileirada para {len(copies)} signatário(s).")
     _webhooks(envelope, report)
-    outbox.commit()
-    db.session.refresh(envelope)
+    db.session.flush()
     report.pending = [s for s in envelope.signers if not s.is_done and envelope.status == "pending"]
     report.message = _summary(envelope, report)
     return report

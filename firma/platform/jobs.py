@@ -1,28 +1,25 @@
-"""Background jobs on Huey: plain functions registered by name, queued after the commit, run in an app context.
+"""Background jobs on Huey: plain functions marked as jobs, queued after the commit, run in an app context.
 
 SQLite storage in the instance folder by default, Redis when QUEUE_URL is redis://... (several workers),
 inline right after the commit when QUEUE_IMMEDIATE is set (tests). The database stays the source of truth:
 jobs are idempotent (they claim their row with a conditional UPDATE), so a job that runs twice, or is lost
-and re-queued by a sweep, never does its work twice.
+and re-queued by a sweep, never does its work twice. The factory names the job modules (`firma.app`);
+nothing registers itself at import.
 """
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from firma.extensions import db
-from firma.models import Envelope
 from firma.platform import outbox
-from firma.sealing import finalise
 
 EXTENSION = "firma.jobs"
-# Modules whose import registers jobs and outbox subscribers (like Celery's `include`).
-JOB_MODULES = ("firma.delivery.deliveries", "firma.delivery.webhooks", "firma.delivery.reminders", "firma.envelopes.batches")
 
 
 class JobFailed(RuntimeError):
@@ -31,30 +28,42 @@ class JobFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class JobSpec:
+    """A job's name, function and retry policy; periodic jobs run every `every_minutes` in the worker."""
+
     name: str
     fn: Callable[..., object]
     retries: int
     retry_delay: int
-    every_minutes: int | None = None  # periodic jobs run on this cadence in the worker
-
-
-_registry: dict[str, JobSpec] = {}
+    every_minutes: int | None = None
 
 
 def job(name: str, *, retries: int = 3, retry_delay: int = 30, every_minutes: int | None = None):
-    """Register a function taking JSON-able arguments as the job `name` (retries back off exponentially)."""
+    """Mark a function taking JSON-able arguments as the job `name` (retries back off exponentially)."""
 
-    def register(fn: Callable[..., object]) -> Callable[..., object]:
-        _registry[name] = JobSpec(name, fn, retries, retry_delay, every_minutes)
+    def mark(fn: Callable[..., object]) -> Callable[..., object]:
+        fn.job_spec = JobSpec(name, fn, retries, retry_delay, every_minutes)
         return fn
 
-    return register
+    return mark
+
+
+def init_app(app: Flask, modules: Iterable[ModuleType]) -> Huey:
+    """Build the app's queue and make every job marked in `modules` a Huey task."""
+    specs = {spec.name: spec for module in modules for spec in _marked(module)}
+    huey = _make_huey(app)
+    app.extensions[EXTENSION] = {"huey": huey, "specs": specs, "tasks": {}}
+    for name in specs:
+        _task(app, name)
+    return huey
+
+
+def _marked(module: ModuleType) -> list[JobSpec]:
+    return [value.job_spec for value in vars(module).values() if inspect.isfunction(value) and hasattr(value, "job_spec")]
 
 
 def enqueue(name: str, *args, delay: float | None = None) -> None:
     """Queue job `name` once the current transaction commits through outbox.commit() (never if it rolls back)."""
-    if name not in _registry:
-        raise KeyError(f"unknown job: {name}")
+    _state(current_app)["specs"][name]  # an unknown job fails here, in the caller, not later in a worker
     outbox.after_commit(lambda: dispatch(name, *args, delay=delay))
 
 
@@ -69,26 +78,16 @@ def dispatch(name: str, *args, delay: float | None = None) -> None:
 
 def queue(app: Flask | None = None) -> Huey:
     """The app's Huey instance."""
-    return init_app(app or current_app._get_current_object())
+    return _state(app or current_app._get_current_object())["huey"]
 
 
-def init_app(app: Flask) -> Huey:
-    """Build the app's queue once (idempotent), import the job modules and make finalisation a job."""
-    state = app.extensions.get(EXTENSION)
-    if state is not None:
-        return state["huey"]
-    for module in JOB_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a module that is there but broken must fail loudly
-                raise
-    huey = _make_huey(app)
-    app.extensions[EXTENSION] = {"huey": huey, "tasks": {}}
-    for name in _registry:
-        _task(app, name)
-    finalise.runner = _finalise_on_queue
-    return huey
+def names(app: Flask | None = None) -> list[str]:
+    """The names of the app's jobs."""
+    return sorted(_state(app or current_app._get_current_object())["specs"])
+
+
+def _state(app: Flask) -> dict:
+    return app.extensions[EXTENSION]
 
 
 def _make_huey(app: Flask) -> Huey:
@@ -106,11 +105,10 @@ def _make_huey(app: Flask) -> Huey:
 
 
 def _task(app: Flask, name: str):
-    init_app(app)
-    state = app.extensions[EXTENSION]
+    state = _state(app)
     task = state["tasks"].get(name)
     if task is None:
-        spec = _registry[name]
+        spec = state["specs"][name]
         run = _runner(app, spec)
         if spec.every_minutes:
             task = state["huey"].periodic_task(crontab(minute=f"*/{spec.every_minutes}"), name=name)(run)
@@ -131,29 +129,3 @@ def _runner(app: Flask, spec: JobSpec) -> Callable[..., object]:
 
     run.__name__ = spec.name.replace(".", "_")
     return run
-
-
-def names() -> list[str]:
-    return sorted(_registry)
-
-
-def register_all(app: Flask) -> Huey:
-    """Make sure every job known now (including modules imported after init_app) is a Huey task."""
-    huey = init_app(app)
-    for name in _registry:
-        _task(app, name)
-    return huey
-
-
-def _finalise_on_queue(envelope_id: int) -> None:
-    dispatch("envelope.finalise", envelope_id)
-
-
-@job("envelope.finalise", retries=5, retry_delay=60)
-def finalise_job(envelope_id: int) -> bool:
-    """Seal an envelope; a failure stays visible (finalise_state=failed) and Huey retries it with backoff."""
-    done = finalise.finalise(envelope_id)
-    envelope = db.session.get(Envelope, envelope_id)
-    if not done and envelope is not None and envelope.finalise_state == "failed":
-        raise JobFailed(f"finalisation of envelope {envelope_id} failed: {envelope.finalise_error}")
-    return done

@@ -1,28 +1,29 @@
-"""Side effects that must wait for the commit: handlers subscribe to audit event types and run after it.
+"""Side effects that must wait for the commit: handlers of audit event types, run after it commits.
 
 Request edges and jobs end with `outbox.commit()`: it commits, then runs what the transaction queued
 (usually: enqueue a job), so a message is never sent for a change that rolled back.
 """
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
+from flask import Flask, current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from firma.extensions import db
 
-_handlers: dict[str, list[Callable[[int], None]]] = defaultdict(list)
+EXTENSION = "firma.outbox"
 _PENDING, _READY = "firma_pending", "firma_ready"
+Handler = Callable[[int], None]
 
 
-def subscribe(event_type: str, handler: Callable[[int], None]) -> None:
-    """Call handler(event_id) after the transaction that recorded such an event commits."""
-    if handler not in _handlers[event_type]:
-        _handlers[event_type].append(handler)
+def init_app(app: Flask, subscribers: Mapping[str, Sequence[Handler]]) -> None:
+    """Set which handlers run, with the event's id, after a transaction that recorded each event type."""
+    app.extensions[EXTENSION] = {event_type: tuple(handlers) for event_type, handlers in subscribers.items()}
 
 
 def emit(session: Session, event_type: str, event_id: int) -> None:
-    for handler in _handlers.get(event_type, ()):
+    """Queue the event type's handlers to run after the session's commit."""
+    for handler in current_app.extensions[EXTENSION].get(event_type, ()):
         session.info.setdefault(_PENDING, []).append((handler, event_id))
 
 

@@ -26,7 +26,7 @@ def worker(workers: int, periodic: bool) -> None:
     if current_app.config.get("QUEUE_IMMEDIATE"):
         raise click.UsageError("QUEUE_IMMEDIATE está ligado: os jobs rodam no próprio processo, sem worker.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    huey = jobs.register_all(current_app)
+    huey = jobs.queue(current_app)
     click.echo(f"worker: {type(huey).__name__}, {workers} thread(s), jobs: {', '.join(jobs.names())}")
     huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic).run()
 

@@ -3,34 +3,47 @@
 A conditional UPDATE claims the envelope, so two racing last signatures (or two workers) cannot both
 seal it; a claim older than STALE is taken over (a worker died mid-seal), so nothing stays stuck.
 """
-from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, update
 
-from firma.config import seal_passphrase
+from firma.config import ConfigError, seal_passphrase
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
 from firma.models import Envelope, utcnow
-from firma.platform import outbox, storage
+from firma.platform import jobs, outbox, storage
 from firma.platform.tokens import sha256_hex
 from firma.sealing import assemble, seal
 
 STALE = timedelta(minutes=10)
 
-# Replaced by the job queue at start-up (firma.jobs); without it, finalisation runs inline after the commit.
-runner: Callable[[int], None] | None = None
 
 
 def request(envelope_id: int) -> None:
-    """Ask for finalisation once everyone has signed: on the queue when there is one, else right away."""
-    (runner or finalise)(envelope_id)
+    """Ask the queue to finalise an envelope once everyone has signed (called after the commit)."""
+    jobs.dispatch("envelope.finalise", envelope_id)
 
 
-def sealer():
-    cfg = current_app.config
-    return seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(current_app), cfg["TSA_URL"])
+@jobs.job("envelope.finalise", retries=5, retry_delay=60)
+def finalise_job(envelope_id: int) -> bool:
+    """Seal an envelope; a failure stays visible (finalise_state=failed) and Huey retries it with backoff."""
+    done = finalise(envelope_id)
+    envelope = db.session.get(Envelope, envelope_id)
+    if not done and envelope is not None and envelope.finalise_state == "failed":
+        raise jobs.JobFailed(f"finalisation of envelope {envelope_id} failed: {envelope.finalise_error}")
+    return done
+
+
+def sealer(app=None) -> seal.Sealer:
+    """This process's sealer for the app's PKCS#12 (ConfigError, naming the file, if it cannot be loaded)."""
+    app = app or current_app
+    cfg = app.config
+    try:
+        return seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(app), cfg["TSA_URL"])
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"The seal certificate {cfg['SEAL_P12']} cannot be loaded ({exc}). Run `firma init`, "
+                          "or set FIRMA_SEAL_P12 and FIRMA_SEAL_PASSPHRASE.") from None
 
 
 def claim(envelope_id: int) -> bool:
