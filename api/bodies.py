@@ -124,9 +124,9 @@ class BatchInput(Body):
 
 
 class Query(BaseModel):
-    """A query string: values arrive as text, so numbers are parsed; unknown parameters are ignored."""
+    """A query string: values arrive as text, so numbers are parsed; an unknown (misspelt) parameter is refused."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
 
 class PageQuery(Query):

@@ -41,12 +41,15 @@ def _refuse_constant(name: str):
     raise Malformed(f"JSON inválido: {name} não é um número aceito.")
 
 
-def _depth(value, level: int = 1) -> int:
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
+def _depth(value) -> int:
+    """How many arrays/objects deep `value` goes (iteratively: a deep value must not exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _plain_json(text: str) -> None:
@@ -63,7 +66,7 @@ def _plain_json(text: str) -> None:
 
 MESSAGES = {
     "missing": "Campo obrigatório.",
-    "extra_forbidden": "Campo desconhecido.",
+    "extra_forbidden": "Campo ou parâmetro desconhecido.",
     "string_type": "Deve ser texto.",
     "int_type": "Deve ser um número inteiro.",
     "int_parsing": "Deve ser um número inteiro.",
