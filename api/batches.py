@@ -19,6 +19,7 @@ from .shared import NotFound, answer, body, row_id
 @require_integration
 @idempotent
 def create_batch():
+    """Start a batch over the integration's contracts; poll it at the Location."""
     data = body(BatchInput)
     ids = [own_contract(number).id for number in data.contract_numbers]
     batch = batches.start(data.action, ids, params=data.params.model_dump(),
@@ -30,6 +31,7 @@ def create_batch():
 @bp.get("/batches/<int:batch_id>")
 @require_integration
 def get_batch(batch_id: int):
+    """A batch's progress."""
     batch = db.session.get(BatchRow, row_id(batch_id))
     if batch is None or batch.integration_id != g.integration.id:
         raise NotFound("Lote não encontrado.")

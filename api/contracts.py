@@ -45,6 +45,7 @@ def contract_data(data: ContractInput, contract: ContractRow | None) -> dict:
 @require_integration
 @idempotent
 def create_contract():
+    """Create a contract; the answer carries the envelope its save opened, if any."""
     saved = contracts.save_contract(None, contract_data(body(ContractInput), None), info=info())
     outbox.commit()
     return answer(Contract.of(saved.record, saved.envelope), status=201,
@@ -54,6 +55,7 @@ def create_contract():
 @bp.patch("/contracts/<number>")
 @require_integration
 def update_contract(number: str):
+    """Change the fields sent; the others keep their value."""
     contract = own_contract(number)
     saved = contracts.save_contract(contract, contract_data(body(ContractInput), contract), info=info())
     outbox.commit()
@@ -63,6 +65,7 @@ def update_contract(number: str):
 @bp.get("/contracts/<number>")
 @require_integration
 def get_contract(number: str):
+    """The contract with its latest envelope."""
     contract = own_contract(number)
     envelope = db.session.scalar(select(EnvelopeRow).where(EnvelopeRow.contract_id == contract.id)
                                  .order_by(EnvelopeRow.id.desc()).limit(1))

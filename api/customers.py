@@ -28,6 +28,7 @@ def customer_by_document(cpf_cnpj: str) -> CustomerRow:
 @bp.get("/customers")
 @require_integration
 def list_customers():
+    """Customers page by page, optionally the one with a CPF/CNPJ."""
     params = query(CustomerQuery)
     rows = select(CustomerRow)
     if params.cpf_cnpj:
@@ -39,6 +40,7 @@ def list_customers():
 @require_integration
 @idempotent
 def upsert_customer():
+    """Create the customer, or update the one with this CPF/CNPJ (201 or 200)."""
     data = body(CustomerInput)
     existing = db.session.scalar(select(CustomerRow).where(CustomerRow.cpf_cnpj == digits(data.cpf_cnpj)))
     customer = customers.save_customer(existing, data.model_dump())
@@ -50,4 +52,5 @@ def upsert_customer():
 @bp.get("/customers/<cpf_cnpj>")
 @require_integration
 def get_customer(cpf_cnpj: str):
+    """One customer by CPF/CNPJ."""
     return answer(Customer.of(customer_by_document(cpf_cnpj)))

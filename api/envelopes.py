@@ -101,6 +101,7 @@ def open_envelope(data: EnvelopeInput, pdf: bytes | None) -> EnvelopeRow:
 @require_integration
 @idempotent
 def create_envelope():
+    """Open an envelope and, unless `send` is false, queue its signing links."""
     data, pdf = envelope_request()
     envelope = open_envelope(data, pdf)
     if data.send:
@@ -112,6 +113,7 @@ def create_envelope():
 @bp.get("/envelopes")
 @require_integration
 def list_envelopes():
+    """The integration's envelopes page by page, without signers."""
     params = query(EnvelopeQuery)
     rows = select(EnvelopeRow).where(EnvelopeRow.integration_id == g.integration.id)
     if params.status:
@@ -125,6 +127,7 @@ def list_envelopes():
 @bp.get("/envelopes/<code>")
 @require_integration
 def get_envelope(code: str):
+    """One envelope with each signer's situation."""
     return answer(Envelope.of(own_envelope(code)))
 
 
@@ -132,6 +135,7 @@ def get_envelope(code: str):
 @require_integration
 @idempotent
 def cancel_envelope(code: str):
+    """Cancel a pending envelope (its links stop working)."""
     envelope = own_envelope(code)
     lifecycle.cancel(envelope, reason=body(CancelInput).reason, info=info())
     outbox.commit()
@@ -142,6 +146,7 @@ def cancel_envelope(code: str):
 @require_integration
 @idempotent
 def resend(code: str):
+    """Queue fresh links for one or every pending signer."""
     envelope = own_envelope(code)
     data = body(ResendInput)
     if data.signer_id:
@@ -150,13 +155,13 @@ def resend(code: str):
         targets = [s for s in envelope.signers if not s.is_done and s.channel in deliveries.MESSAGE_CHANNELS]
     rows = [deliveries.send_link(s, channel=data.channel, purpose="resend") for s in targets]
     outbox.commit()
-    return answer(Deliveries(deliveries=[Delivery(id=r.id, signer_id=r.signer_id, channel=r.channel, status=r.status)
-                                         for r in rows]), status=202)
+    return answer(Deliveries(deliveries=[Delivery.model_validate(r, from_attributes=True) for r in rows]), status=202)
 
 
 @bp.patch("/envelopes/<code>/signers/<int:signer_id>")
 @require_integration
 def update_signer(code: str, signer_id: int):
+    """Correct a pending signer's contact and, unless `resend` is false, send a fresh link."""
     envelope = own_envelope(code)
     signer = own_signer(envelope, row_id(signer_id))
     data = body(SignerUpdate)
@@ -173,6 +178,7 @@ def update_signer(code: str, signer_id: int):
 @require_integration
 @idempotent
 def sync_envelope(code: str):
+    """Bring the envelope up to date and say what was done."""
     envelope = own_envelope(code)
     report = sync.sync_envelope(envelope)
     return answer(SyncResult(envelope=Envelope.of(envelope), actions=report.actions,
@@ -182,6 +188,7 @@ def sync_envelope(code: str):
 @bp.get("/envelopes/<code>/documents/<document>")
 @require_integration
 def envelope_document(code: str, document: str):
+    """The original PDF, the sealed PDF or its evidence manifest."""
     envelope = own_envelope(code)
     if document not in ("original", "final", "manifest"):
         raise NotFound("Documento desconhecido: use original, final ou manifest.")

@@ -113,7 +113,8 @@ def paths() -> dict:
         "/customers": {
             "get": op("Listar clientes", {"200": reply("Página de clientes", CustomerPage)}, query=CustomerQuery),
             "post": op("Criar ou atualizar cliente pelo CPF/CNPJ", {
-                "200": reply("Atualizado", Customer), "201": reply("Criado", Customer)}, body=CustomerInput, post=True)},
+                "200": reply("Atualizado", Customer), "201": reply("Criado", Customer)},
+                body=CustomerInput, post=True)},
         "/customers/{cpf_cnpj}": {"get": op("Cliente pelo CPF/CNPJ", {"200": reply("Cliente", Customer)},
                                             path=(CPF_CNPJ,))},
         "/contracts": {"post": op("Criar contrato (envia para assinatura conforme a integração)", {

@@ -18,6 +18,7 @@ from .shared import NotFound, answer, body, query, row_id
 @bp.get("/templates")
 @require_integration
 def list_templates():
+    """Active templates page by page."""
     params = query(TemplateQuery)
     rows = select(DocumentTemplate).where(DocumentTemplate.active.is_(True))
     if params.kind:
@@ -29,6 +30,7 @@ def list_templates():
 @require_integration
 @idempotent
 def preview_template(template_id: int):
+    """The template's body rendered with a contract's data or sample data."""
     template = db.session.get(DocumentTemplate, row_id(template_id))
     if template is None or template.current is None:
         raise NotFound("Modelo não encontrado.")
