@@ -18,4 +18,6 @@ def _caller() -> str:
 # An ERP's batch jobs are bursty but bounded; a leaked or looping client must not starve the others.
 limiter.limit("600/minute", key_func=_caller)(bp)
 
-from . import views  # noqa: E402,F401  (routes register on import)
+# Routes register on import; `shared` first, for the error handlers.
+from . import shared  # noqa: E402,F401
+from . import batches, contracts, customers, envelopes, openapi, portal, templates  # noqa: E402,F401

@@ -29,8 +29,8 @@ def idempotent(view):
         key = request.headers.get(HEADER, "").strip()
         if not key:
             return view(*args, **kwargs)
-        if len(key) > 200:
-            return problem(400, "Idempotency-Key longa demais (máximo 200 caracteres).")
+        if len(key) > 200 or "\x00" in key:
+            return problem(400, "Idempotency-Key inválida (até 200 caracteres, sem NUL).")
         fingerprint = _request_hash()
         row = _existing(key)
         if row is None:

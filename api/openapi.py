@@ -1,192 +1,162 @@
-"""The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json and checked against real responses."""
+"""The OpenAPI 3.1 document of /api/v1, assembled from the pydantic models and served at /api/v1/openapi.json.
+
+Why pydantic's own `models_json_schema` and not spectree, flask-openapi3 or apispec: OpenAPI 3.1's schema
+dialect *is* JSON Schema 2020-12, which pydantic emits directly, so the components need no translation layer.
+The three libraries each want to own the route (their own blueprint/decorator that validates and answers
+errors in their format), which would sit between our `@require_integration` and `@idempotent` and replace the
+problem+json 422 naming a dotted field; apispec would add a third-party pydantic plugin and docstring YAML. Here
+the views parse with `shared.body(Model)` explicitly, and this module is only a table of paths pointing at the
+same models: one description of each resource, no decorator magic.
+"""
 from functools import cache
 
-S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-NS, NI, NB = {"type": ["string", "null"]}, {"type": ["integer", "null"]}, {"type": ["boolean", "null"]}
-TIME = {"type": ["string", "null"], "format": "date-time"}
+from flask import jsonify
+
+from pydantic.json_schema import models_json_schema
+
+from . import bp
+from .bodies import (
+    BatchInput, CancelInput, ContractInput, CustomerQuery, CustomerInput, EnvelopeInput, EnvelopeQuery, PreviewInput,
+    ResendInput, SignerUpdate, TemplateQuery,
+)
+from .fields import NO_NUL
+from .schemas import (
+    Batch, Contract, Customer, CustomerPage, Deliveries, Envelope, EnvelopePage, PortalDocuments, Preview, Problem,
+    Signer, SyncResult, Template, TemplatePage,
+)
+
+REF = "#/components/schemas/{model}"
+BODIES = (CustomerInput, ContractInput, PreviewInput, EnvelopeInput, CancelInput, ResendInput, SignerUpdate,
+          BatchInput)
+RESOURCES = (Problem, Customer, CustomerPage, Contract, Template, TemplatePage, Preview, Envelope, EnvelopePage,
+             Signer, Deliveries, SyncResult, Batch, PortalDocuments)
 
 
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+def components() -> dict:
+    """JSON Schemas of every body (as validated) and resource (as serialised), keyed by model name."""
+    _, schemas = models_json_schema([(m, "validation") for m in BODIES] + [(m, "serialization") for m in RESOURCES],
+                                    ref_template=REF)
+    return schemas["$defs"]
 
 
-def obj(properties: dict, required: list[str] | None = None) -> dict:
-    return {"type": "object", "properties": properties, "required": required or list(properties)}
+def ref(model) -> dict:
+    """A reference to the model's component schema."""
+    return {"$ref": REF.format(model=model.__name__)}
 
 
-def page_of(name: str) -> dict:
-    return obj({"data": {"type": "array", "items": ref(name)}, "next_cursor": NS})
+def _not_null(schema: dict) -> dict:
+    """A query value is text or absent, never JSON null: keep the non-null branch of an optional field."""
+    branches = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    plain = {k: v for k, v in schema.items() if k not in ("anyOf", "default") or (k == "default" and v is not None)}
+    return {**plain, **branches[0]} if len(branches) == 1 else plain
 
 
-SCHEMAS = {
-    "Problem": {"type": "object", "required": ["title", "status", "detail"],
-                "properties": {"type": S, "title": S, "status": I, "detail": S, "field": S}},
-    "Customer": obj({"id": I, "name": S, "cpf_cnpj": S, "email": NS, "phone": NS, "street": S, "number": S,
-                     "complement": S, "district": S, "city": S, "state": S, "zip_code": S, "created_at": TIME}),
-    "CustomerInput": {"type": "object", "required": ["name", "cpf_cnpj"], "properties": {
-        "name": S, "cpf_cnpj": S, "email": S, "phone": {"type": "string", "description": "E.164 ou nacional"},
-        "street": S, "number": S, "complement": S, "district": S, "city": S, "state": S, "zip_code": S}},
-    "Contract": obj({
-        "id": I, "number": S, "status": {"enum": ["draft", "awaiting_signature", "active", "cancelled"]},
-        "customer_cpf_cnpj": S, "branch_id": I, "template_id": I, "plan": S, "price": S, "due_day": I,
-        "loyalty_months": I, "installation_address": S, "use_digital_signature": B, "activate_on_signature": B,
-        "require_selfie": {"enum": ["default", "yes", "no"]}, "require_document_photo": {"enum": ["default", "yes", "no"]},
-        "activated_at": TIME, "created_at": TIME, "updated_at": TIME,
-        "envelope": {"oneOf": [ref("Envelope"), {"type": "null"}]}}),
-    "ContractInput": {"type": "object", "properties": {
-        "number": S, "customer_cpf_cnpj": S, "branch_id": I, "template_id": I, "plan": S,
-        "price": {"type": ["string", "number"]}, "due_day": I, "loyalty_months": I, "installation_address": S,
-        "use_digital_signature": B, "activate_on_signature": B, "require_selfie": {"enum": ["default", "yes", "no"]},
-        "require_document_photo": {"enum": ["default", "yes", "no"]}}},
-    "Template": obj({"id": I, "name": S, "kind": {"enum": ["contract", "term", "service_order"]}, "active": B,
-                     "version": NI}),
-    "Preview": obj({"template_id": I, "version": I, "html": S}),
-    "EvidenceSummary": obj({"collected": {"type": "array", "items": S}, "geolocation": NS,
-                            "liveness_passed": NB, "document_sha256_seen": NS}),
-    "Signer": obj({
-        "id": I, "role": {"enum": ["client", "client_witness", "provider_representative", "provider_witness",
-                                   "validator"]},
-        "name": S, "email": NS, "phone": NS, "channel": {"enum": ["email", "whatsapp", "portal", "automatic"]},
-        "status": {"enum": ["pending", "sent", "viewed", "signed", "declined", "expired"]}, "order": I,
-        "require_document_photo": B, "require_selfie": B, "require_geolocation": B, "viewed_at": TIME,
-        "signed_at": TIME, "declined_at": TIME, "decline_reason": NS, "reminders_sent": I, "last_sent_at": TIME,
-        "evidence": ref("EvidenceSummary")}),
-    "SignerInput": {"type": "object", "required": ["name"], "properties": {
-        "role": S, "name": S, "cpf": S, "email": S, "phone": S, "channel": {"enum": ["email", "whatsapp", "portal"]},
-        "require_document_photo": B, "require_selfie": B, "require_geolocation": B}},
-    "Envelope": {**obj({
-        "id": I, "public_code": S, "kind": {"enum": ["contract", "term", "service_order", "upload"]}, "title": S,
-        "status": {"enum": ["pending", "completed", "cancelled", "expired", "declined"]}, "contract_number": NS,
-        "service_order_number": NS, "original_sha256": S, "final_sha256": NS,
-        "finalise_state": {"enum": ["none", "running", "done", "failed"]}, "expires_at": TIME, "created_at": TIME,
-        "completed_at": TIME, "cancelled_at": TIME, "cancel_reason": NS,
-        "documents": obj({"original": S, "final": NS, "manifest": NS}),
-        "signers": {"type": "array", "items": ref("Signer")}}), "required": [
-        "id", "public_code", "kind", "title", "status", "original_sha256", "finalise_state", "documents"]},
-    "EnvelopeInput": {"type": "object", "properties": {
-        "source": {"enum": ["contract", "term", "service_order", "upload"]}, "contract_number": S, "term_id": I,
-        "service_order_number": S, "branch_id": I, "title": S, "pdf_base64": {"type": "string",
-                                                                               "contentEncoding": "base64"},
-        "signers": {"type": "array", "items": ref("SignerInput")},
-        "send": {"type": "boolean", "default": True}}},
-    "Deliveries": obj({"deliveries": {"type": "array", "items": obj({"id": I, "signer_id": I, "channel": S,
-                                                                       "status": S})}}),
-    "SyncResult": obj({"envelope": ref("Envelope"), "actions": {"type": "array", "items": S},
-                       "pending_signer_ids": {"type": "array", "items": I}, "message": S}),
-    "Batch": obj({"id": I, "action": {"enum": ["send", "cancel", "update_contacts_resend", "check_status"]},
-                  "status": S, "total": I, "processed": I,
-                  "items": {"type": "object", "additionalProperties": I}, "created_at": TIME, "finished_at": TIME,
-                  "url": S}),
-    "BatchInput": {"type": "object", "required": ["action", "contract_numbers"], "properties": {
-        "action": {"enum": ["send", "cancel", "update_contacts_resend", "check_status"]},
-        "contract_numbers": {"type": "array", "items": S}, "params": {"type": "object"}}},
-    "PortalDocuments": obj({"cpf_cnpj": S, "pending": {"type": "array", "items": {
-        "type": "object", "required": ["public_code", "title", "status", "embed_url", "expires_at"],
-        "properties": {"public_code": S, "title": S, "status": S, "created_at": TIME, "embed_url": S,
-                       "expires_at": TIME}}},
-        "signed": {"type": "array", "items": {
-            "type": "object", "required": ["public_code", "title", "status", "download_url"],
-            "properties": {"public_code": S, "title": S, "status": S, "created_at": TIME, "download_url": S,
-                           "completed_at": TIME}}}}),
-}
+def query_parameters(model) -> list[dict]:
+    """The query model's fields as OpenAPI query parameters."""
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": "query", "required": name in required, "schema": _not_null(prop)}
+            for name, prop in schema["properties"].items()]
 
 
-def json_body(schema: dict) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
+def json_body(model) -> dict:
+    """A JSON request or response content of `model`."""
+    return {"content": {"application/json": {"schema": ref(model)}}}
 
 
-def answer(description: str, schema: dict | None = None) -> dict:
-    return {"description": description, **(json_body(schema) if schema else {})}
+def reply(description: str, model=None) -> dict:
+    """A response, with a JSON body of `model` when it has one."""
+    return {"description": description, **(json_body(model) if model else {})}
 
 
-PROBLEM = {"content": {"application/problem+json": {"schema": ref("Problem")}}}
+PROBLEM = {"content": {"application/problem+json": {"schema": ref(Problem)}}}
 ERRORS = {code: {"description": text, **PROBLEM} for code, text in (
-    ("400", "Pedido inválido"), ("401", "Token ausente ou inválido"), ("404", "Não encontrado"),
-    ("409", "Conflito (pendente ou em andamento)"), ("422", "Não foi possível concluir"))}
-IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string",
-               "maxLength": 200}, "description": "Repetir a mesma chave com o mesmo corpo devolve a mesma resposta."}
-PAGE = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-        {"name": "cursor", "in": "query", "schema": S}]
+    ("400", "Pedido malformado (JSON inválido, NaN/Infinity, aninhado demais, Content-Type errado)"),
+    ("401", "Token ausente ou inválido"), ("404", "Não encontrado"),
+    ("409", "Conflito (pendente ou em andamento)"), ("413", "Corpo grande demais"),
+    ("422", "Dados inválidos (campo em `field`, caminho com pontos) ou não foi possível concluir"),
+    ("429", "Muitas requisições"))}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
+               "description": "Repetir a mesma chave com o mesmo corpo devolve a mesma resposta."}
 
 
-def op(summary: str, responses: dict, *, body: dict | None = None, params: list | None = None,
-       post: bool = False) -> dict:
+def op(summary: str, responses: dict, *, body=None, query=None, path: tuple = (), post: bool = False) -> dict:
+    """One operation: its responses plus every error, its parameters and its body (a model or a content map)."""
     operation = {"summary": summary, "responses": {**responses, **ERRORS}}
-    parameters = list(params or []) + ([IDEMPOTENCY] if post else [])
+    parameters = [*path, *(query_parameters(query) if query else []), *([IDEMPOTENCY] if post else [])]
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
-        operation["requestBody"] = {"required": True, **body}
+        operation["requestBody"] = {"required": False, **(body if isinstance(body, dict) else json_body(body))}
     return operation
 
 
-def path_param(name: str, schema: dict = S) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": schema}
+def path_param(name: str, schema: dict | None = None) -> dict:
+    """A required path segment."""
+    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
 
 
-CODE = path_param("code")
+CODE, NUMBER, CPF_CNPJ = path_param("code"), path_param("number"), path_param("cpf_cnpj")
+INTEGER = {"type": "integer"}
+MULTIPART = {"multipart/form-data": {"schema": {"type": "object", "properties": {
+    "pdf": {"type": "string", "format": "binary"},
+    "data": {"type": "string", "description": "EnvelopeInput em JSON (sem pdf_base64)"}}}}}
 # OpenAPI 3.1: binary content is described by its media type alone, without a schema.
-PDF = {"content": {"application/pdf": {}}}
+DOCUMENT = {"description": "PDF (original, final) ou JSON (manifest)",
+            "content": {"application/pdf": {}, "application/json": {"schema": {"type": "object"}}}}
+
+
+def paths() -> dict:
+    """Every path of /api/v1 and its operations."""
+    return {
+        "/customers": {
+            "get": op("Listar clientes", {"200": reply("Página de clientes", CustomerPage)}, query=CustomerQuery),
+            "post": op("Criar ou atualizar cliente pelo CPF/CNPJ", {
+                "200": reply("Atualizado", Customer), "201": reply("Criado", Customer)},
+                body=CustomerInput, post=True)},
+        "/customers/{cpf_cnpj}": {"get": op("Cliente pelo CPF/CNPJ", {"200": reply("Cliente", Customer)},
+                                            path=(CPF_CNPJ,))},
+        "/contracts": {"post": op("Criar contrato (envia para assinatura conforme a integração)", {
+            "201": reply("Criado", Contract)}, body=ContractInput, post=True)},
+        "/contracts/{number}": {
+            "get": op("Contrato e seu envelope mais recente", {"200": reply("Contrato", Contract)}, path=(NUMBER,)),
+            "patch": op("Atualizar contrato", {"200": reply("Contrato", Contract)}, body=ContractInput,
+                        path=(NUMBER,))},
+        "/templates": {"get": op("Listar modelos", {"200": reply("Página de modelos", TemplatePage)},
+                                 query=TemplateQuery)},
+        "/templates/{template_id}/preview": {"post": op("Pré-visualizar modelo (HTML)", {
+            "200": reply("HTML preenchido", Preview)}, path=(path_param("template_id", INTEGER),), body=PreviewInput,
+            post=True)},
+        "/envelopes": {
+            "get": op("Listar envelopes", {"200": reply("Página de envelopes", EnvelopePage)}, query=EnvelopeQuery),
+            "post": op("Criar envelope (contrato, termo, OS ou PDF enviado)", {"201": reply("Criado", Envelope)},
+                       body={"content": {**json_body(EnvelopeInput)["content"], **MULTIPART}}, post=True)},
+        "/envelopes/{code}": {"get": op("Envelope com situação por signatário", {"200": reply("Envelope", Envelope)},
+                                        path=(CODE,))},
+        "/envelopes/{code}/cancel": {"post": op("Cancelar envelope", {"200": reply("Cancelado", Envelope)},
+                                                path=(CODE,), body=CancelInput, post=True)},
+        "/envelopes/{code}/resend": {"post": op("Reenviar link (novo link; o anterior deixa de valer)", {
+            "202": reply("Envios enfileirados", Deliveries)}, path=(CODE,), body=ResendInput, post=True)},
+        "/envelopes/{code}/signers/{signer_id}": {"patch": op("Atualizar contato do signatário e reenviar", {
+            "200": reply("Signatário", Signer)}, path=(CODE, path_param("signer_id", INTEGER)), body=SignerUpdate)},
+        "/envelopes/{code}/sync": {"post": op("Sincronizar situação", {"200": reply("Resultado", SyncResult)},
+                                              path=(CODE,), post=True)},
+        "/envelopes/{code}/documents/{document}": {"get": op("Baixar documento", {"200": DOCUMENT}, path=(
+            CODE, path_param("document", {"type": "string", "enum": ["original", "final", "manifest"]})))},
+        "/batches": {"post": op("Iniciar operação em lote", {"202": reply("Lote criado", Batch)}, body=BatchInput,
+                                post=True)},
+        "/batches/{batch_id}": {"get": op("Acompanhar lote", {"200": reply("Lote", Batch)},
+                                          path=(path_param("batch_id", INTEGER),))},
+        "/portal/customers/{cpf_cnpj}/documents": {"get": op(
+            "Central do Assinante: pendentes (com link de incorporação novo) e assinados (com download)",
+            {"200": reply("Documentos do cliente", PortalDocuments)}, path=(CPF_CNPJ,))},
+    }
 
 
 @cache
 def document() -> dict:
-    paths = {
-        "/customers": {
-            "get": op("Listar clientes", {"200": answer("Página de clientes", page_of("Customer"))},
-                      params=[*PAGE, {"name": "cpf_cnpj", "in": "query", "schema": S}]),
-            "post": op("Criar ou atualizar cliente pelo CPF/CNPJ", {
-                "200": answer("Atualizado", ref("Customer")), "201": answer("Criado", ref("Customer"))},
-                body=json_body(ref("CustomerInput")), post=True)},
-        "/customers/{cpf_cnpj}": {"get": op("Cliente pelo CPF/CNPJ", {"200": answer("Cliente", ref("Customer"))},
-                                            params=[path_param("cpf_cnpj")])},
-        "/contracts": {"post": op("Criar contrato (envia para assinatura conforme a integração)", {
-            "201": answer("Criado", ref("Contract"))}, body=json_body(ref("ContractInput")), post=True)},
-        "/contracts/{number}": {
-            "get": op("Contrato e seu envelope mais recente", {"200": answer("Contrato", ref("Contract"))},
-                      params=[path_param("number")]),
-            "patch": op("Atualizar contrato", {"200": answer("Contrato", ref("Contract"))},
-                        body=json_body(ref("ContractInput")), params=[path_param("number")])},
-        "/templates": {"get": op("Listar modelos", {"200": answer("Página de modelos", page_of("Template"))},
-                                 params=[*PAGE, {"name": "kind", "in": "query", "schema": S}])},
-        "/templates/{template_id}/preview": {"post": op("Pré-visualizar modelo (HTML)", {
-            "200": answer("HTML preenchido", ref("Preview"))}, params=[path_param("template_id", I)],
-            body=json_body({"type": "object", "properties": {"contract_number": S}}), post=True)},
-        "/envelopes": {
-            "get": op("Listar envelopes", {"200": answer("Página de envelopes", page_of("Envelope"))},
-                      params=[*PAGE, {"name": "status", "in": "query", "schema": S},
-                              {"name": "contract_number", "in": "query", "schema": S}]),
-            "post": op("Criar envelope (contrato, termo, OS ou PDF enviado)", {
-                "201": answer("Criado", ref("Envelope"))}, post=True, body={"content": {
-                    "application/json": {"schema": ref("EnvelopeInput")},
-                    "multipart/form-data": {"schema": {"type": "object", "properties": {
-                        "pdf": {"type": "string", "format": "binary"},
-                        "data": {"type": "string", "description": "EnvelopeInput em JSON"}}}}}})},
-        "/envelopes/{code}": {"get": op("Envelope com situação por signatário", {
-            "200": answer("Envelope", ref("Envelope"))}, params=[CODE])},
-        "/envelopes/{code}/cancel": {"post": op("Cancelar envelope", {"200": answer("Cancelado", ref("Envelope"))},
-                                                params=[CODE], post=True, body=json_body(obj({"reason": S})))},
-        "/envelopes/{code}/resend": {"post": op("Reenviar link (novo link; o anterior deixa de valer)", {
-            "202": answer("Envios enfileirados", ref("Deliveries"))}, params=[CODE], post=True,
-            body=json_body({"type": "object", "properties": {"signer_id": I, "channel": S}}))},
-        "/envelopes/{code}/signers/{signer_id}": {"patch": op("Atualizar contato do signatário e reenviar", {
-            "200": answer("Signatário", ref("Signer"))}, params=[CODE, path_param("signer_id", I)],
-            body=json_body({"type": "object", "properties": {"email": NS, "phone": NS, "channel": S,
-                                                             "resend": B}}))},
-        "/envelopes/{code}/sync": {"post": op("Sincronizar situação", {"200": answer("Resultado", ref("SyncResult"))},
-                                              params=[CODE], post=True)},
-        "/envelopes/{code}/documents/{document}": {"get": op("Baixar documento", {
-            "200": {"description": "PDF (original, final) ou JSON (manifest)",
-                    "content": {**PDF["content"], "application/json": {"schema": {"type": "object"}}}}},
-            params=[CODE, path_param("document", {"enum": ["original", "final", "manifest"]})])},
-        "/batches": {"post": op("Iniciar operação em lote", {"202": answer("Lote criado", ref("Batch"))},
-                                body=json_body(ref("BatchInput")), post=True)},
-        "/batches/{batch_id}": {"get": op("Acompanhar lote", {"200": answer("Lote", ref("Batch"))},
-                                          params=[path_param("batch_id", I)])},
-        "/portal/customers/{cpf_cnpj}/documents": {"get": op(
-            "Central do Assinante: pendentes (com link de incorporação novo) e assinados (com download)",
-            {"200": answer("Documentos do cliente", ref("PortalDocuments"))}, params=[path_param("cpf_cnpj")])},
-    }
+    """The whole OpenAPI document."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "Firma API", "version": "1.0.0",
@@ -194,6 +164,13 @@ def document() -> dict:
                                 "Erros em application/problem+json. Webhooks: veja docs/webhooks.md."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
-        "paths": paths,
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": components()},
+        "paths": paths(),
     }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The document itself (no token needed: it describes, it does not reveal)."""
+    return jsonify(document())
