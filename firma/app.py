@@ -5,7 +5,7 @@ from flask import Flask
 
 from firma import config, models  # noqa: F401  (models: known to Alembic and create_all)
 from firma.config import ROOT
-from firma.extensions import csrf, db, limiter, mail, migrate
+from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.platform import jobs
 
 
@@ -33,6 +33,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
+    htmx.init_app(app)
     limiter.init_app(app)
     jobs.init_app(app)  # the queue, its jobs, and the after-commit subscribers (webhooks, signed copies)
 
