@@ -1,4 +1,11 @@
-"""Flask-WTF forms of the panel (CSRF on every one); domain validation lives in the services."""
+"""Flask-WTF forms of the panel (CSRF on every one) and the one way to run a service behind one.
+
+Domain validation lives in the services: a form checks shapes, the service raises `Refusal`, and
+`run_form` puts its message beside the field it names.
+"""
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -7,15 +14,51 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from firma.extensions import db
 from firma.models import PERMISSIONS, ROLES
+from firma.platform.errors import Refusal
 
 REQUIRED = DataRequired(message="Campo obrigatório.")
 YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
 ROLE_LABELS = {"admin": "Administrador", "operator": "Operador", "viewer": "Consulta"}
 
 
+T = TypeVar("T")
+
+
 def coerce_id(value) -> int | None:
+    """A select's value as a row id, or None for the blank choice."""
     return int(value) if value not in (None, "", "None") else None
+
+
+def run_form(form: FlaskForm, call: Callable[[], T]) -> T | None:
+    """Validate the posted `form`, then run the service `call`; its result, or None when either refused.
+
+    A Refusal rolls the session back (nothing half-made is rendered or flushed later) and lands on the
+    form field it names, or among the form's own errors when it names none or a field the form lacks;
+    `form_status(form)` then answers 422.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        return call()
+    except Refusal as exc:
+        db.session.rollback()
+        refuse(form, exc)
+        return None
+
+
+def refuse(form: FlaskForm, exc: Refusal) -> None:
+    """Put a service's refusal on `form`: beside its field, or as a form-level error."""
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def form_status(*forms: FlaskForm) -> int:
+    """422 when a posted form carries any error (its own validators' or a service's), 200 otherwise."""
+    return 422 if any(form.errors for form in forms) else 200
 
 
 class LoginForm(FlaskForm):
