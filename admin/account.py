@@ -20,12 +20,10 @@ def account():
 @bp.post("/conta/assinatura")
 def account_signature():
     form = SignatureForm()
-    if run_form(form, lambda: staff.save_signature(g.user, form.signature.data or "")):
+    if run_form(form, lambda: staff.save_signature(g.user, form.signature.data or ""), malformed=400):
         outbox.commit()
         flash("Assinatura salva.", "ok")
         return redirect(url_for("admin.account"))
-    if not form.form_errors:
-        abort(400)  # no CSRF token: not a form of ours
     return page("admin/account.html", status=form_status(form), signature_form=form, form=EmptyForm(), token=None)
 
 

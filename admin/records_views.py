@@ -161,6 +161,7 @@ def contract(contract_id: int):
 
 
 def term_form() -> TermForm:
+    """The contract page's "add a term" form, offering the term templates."""
     form = TermForm()
     form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name, DocumentTemplate.kind == "term")
     return form

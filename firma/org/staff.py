@@ -77,6 +77,7 @@ def _cleaned(normalise, value: str, field: str) -> str:
 
 
 def set_password(user: User, password: str) -> None:
+    """Hash and store a new password of at least MIN_PASSWORD characters."""
     if len(password) < MIN_PASSWORD:
         raise Refusal(f"A senha precisa de pelo menos {MIN_PASSWORD} caracteres.", "password")
     user.password_hash = generate_password_hash(password)
