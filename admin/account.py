@@ -6,11 +6,10 @@ from firma.extensions import db
 from firma.models import User
 from firma.org import staff
 from firma.platform import outbox
-from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import page, require
-from .forms import ROLE_LABELS, EmptyForm, SignatureForm, UserForm
+from .forms import ROLE_LABELS, EmptyForm, SignatureForm, UserForm, form_status, run_form
 
 
 @bp.get("/conta")
@@ -21,16 +20,11 @@ def account():
 @bp.post("/conta/assinatura")
 def account_signature():
     form = SignatureForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        staff.save_signature(g.user, form.signature.data or "")
-    except Refusal as exc:
-        return page("admin/account.html", status=422, signature_form=form, form=EmptyForm(), token=None,
-                    signature_error=str(exc))
-    outbox.commit()
-    flash("Assinatura salva.", "ok")
-    return redirect(url_for("admin.account"))
+    if run_form(form, lambda: staff.save_signature(g.user, form.signature.data or ""), malformed=400):
+        outbox.commit()
+        flash("Assinatura salva.", "ok")
+        return redirect(url_for("admin.account"))
+    return page("admin/account.html", status=form_status(form), signature_form=form, form=EmptyForm(), token=None)
 
 
 @bp.get("/conta/assinatura.png")
@@ -74,17 +68,11 @@ def users():
 def user_edit(user_id: int | None):
     user = (db.session.get(User, user_id) or abort(404)) if user_id else None
     form = UserForm(obj=user)
-    error = None
-    if form.validate_on_submit():
-        try:
-            staff.save_user(user, name=form.name.data, email=form.email.data, role=form.role.data,
-                            extra_permissions=form.extra_permissions.data or [], active=form.active.data,
-                            cpf=form.cpf.data or "", password=form.password.data or "")
-        except ValueError as exc:
-            error = str(exc)
-        else:
-            outbox.commit()
-            flash("Usuário salvo.", "ok")
-            return redirect(url_for("admin.users"))
-    status = 422 if form.errors or error else 200
-    return page("admin/user_form.html", status=status, form=form, user=user, error=error)
+    if run_form(form, lambda: staff.save_user(
+            user, name=form.name.data, email=form.email.data, role=form.role.data,
+            extra_permissions=form.extra_permissions.data or [], active=form.active.data, cpf=form.cpf.data or "",
+            password=form.password.data or "")):
+        outbox.commit()
+        flash("Usuário salvo.", "ok")
+        return redirect(url_for("admin.users"))
+    return page("admin/user_form.html", status=form_status(form), form=form, user=user)

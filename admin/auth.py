@@ -50,7 +50,7 @@ def require(permission: str):
 
 def is_fragment() -> bool:
     """An htmx request for a part of the page (boosted navigation wants the whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    return bool(request.htmx) and not request.htmx.boosted
 
 
 def page(name: str, fragment: str | None = None, /, status: int = 200, **context):
@@ -59,6 +59,7 @@ def page(name: str, fragment: str | None = None, /, status: int = 200, **context
 
 
 def info() -> RequestInfo:
+    """Who is asking, for the audit events a service records."""
     return RequestInfo(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:1000])
 
 
@@ -73,7 +74,6 @@ def safe_next(target: str | None) -> str:
 @limiter.limit("10/minute", methods=["POST"])
 def login():
     form = LoginForm()
-    error = None
     if form.validate_on_submit():
         user = staff.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -82,9 +82,9 @@ def login():
             session.permanent = True
             commit()
             return redirect(safe_next(request.args.get("next")))
-        error = "E-mail ou senha incorretos."
+        form.form_errors.append("E-mail ou senha incorretos.")
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/login.html", form=form, error=error), status
+    return render_template("admin/login.html", form=form), status
 
 
 @bp.post("/sair")

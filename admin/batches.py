@@ -5,33 +5,31 @@ from sqlalchemy import select
 from firma.envelopes import batches
 from firma.extensions import db
 from firma.models import Batch, BatchItem, Contract
-from firma.org import staff
 from firma.platform import outbox
-from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import page
+from .forms import form_status, run_form
 from .records_views import batch_form, contract_filters, contract_query
 
 
 @bp.post("/lotes")
 def batch_start():
     form = batch_form()
-    if not form.validate_on_submit():
-        abort(400)
-    action = form.action.data
-    staff.check(g.user, batches.PERMISSION[action])
+    if batch := run_form(form, lambda: batches.start(form.action.data, _selected_ids(),
+                                                     params={"reason": form.reason.data or ""}, by=g.user),
+                         malformed=400):
+        outbox.commit()
+        return redirect(url_for("admin.batch", batch_id=batch.id))
+    return page("admin/batch_error.html", status=form_status(form), form=form)
+
+
+def _selected_ids() -> list[int]:
+    """The ticked contracts, or every contract the list's filter shows when "select all" was used."""
     if request.form.get("select_all"):
-        ids = list(db.session.scalars(contract_query(**contract_filters()).with_only_columns(Contract.id)
-                                      .order_by(None)))
-    else:
-        ids = request.form.getlist("ids", type=int)
-    try:
-        batch = batches.start(action, ids, params={"reason": form.reason.data or ""}, by=g.user)
-    except Refusal as exc:
-        return page("admin/batch_error.html", status=422, error=str(exc))
-    outbox.commit()
-    return redirect(url_for("admin.batch", batch_id=batch.id))
+        return list(db.session.scalars(contract_query(**contract_filters()).with_only_columns(Contract.id)
+                                       .order_by(None)))
+    return request.form.getlist("ids", type=int)
 
 
 def _load(batch_id: int) -> Batch:

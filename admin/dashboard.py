@@ -33,7 +33,7 @@ def retry_delivery(delivery_id: int):
         else:
             abort(404)
     except Refusal as exc:
-        flash(str(exc), "error")
+        flash(exc.message, "error")
         return redirect(url_for("admin.dashboard"))
     outbox.commit()
     flash("Reenvio colocado na fila.", "ok")

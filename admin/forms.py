@@ -1,21 +1,77 @@
-"""Flask-WTF forms of the panel (CSRF on every one); domain validation lives in the services."""
+"""Flask-WTF forms of the panel (CSRF on every one) and the one way to run a service behind one.
+
+Domain validation lives in the services: a form checks shapes, the service raises `Refusal`, and
+`run_form` puts its message beside the field it names.
+"""
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField,
     StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from firma.extensions import db
 from firma.models import PERMISSIONS, ROLES
+from firma.platform.errors import Refusal
+from firma.records.customers import clean_field
 
 REQUIRED = DataRequired(message="Campo obrigatório.")
 YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
 ROLE_LABELS = {"admin": "Administrador", "operator": "Operador", "viewer": "Consulta"}
 
 
+T = TypeVar("T")
+
+
 def coerce_id(value) -> int | None:
+    """A select's value as a row id, or None for the blank choice."""
     return int(value) if value not in (None, "", "None") else None
+
+
+def run_form(form: FlaskForm, call: Callable[[], T], *, malformed: int | None = None) -> T | None:
+    """Validate the posted `form`, then run the service `call`; its result, or None when either refused.
+
+    A Refusal rolls the session back (nothing half-made is rendered or flushed later) and lands on the
+    form field it names, or among the form's own errors when it names none or a field the form lacks;
+    `form_status(form)` then answers 422. `malformed` aborts with that status instead when the form
+    itself is invalid: forms of hidden fields and fixed choices, where that is no person's typing mistake.
+    """
+    if not form.validate_on_submit():
+        if malformed and form.is_submitted():
+            abort(malformed)
+        return None
+    try:
+        return call()
+    except Refusal as exc:
+        db.session.rollback()
+        refuse(form, exc)
+        return None
+
+
+def refuse(form: FlaskForm, exc: Refusal) -> None:
+    """Put a service's refusal on `form`: beside its field, or as a form-level error."""
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def form_status(*forms: FlaskForm) -> int:
+    """422 when a posted form carries any error (its own validators' or a service's), 200 otherwise."""
+    return 422 if any(form.errors for form in forms) else 200
+
+
+def checked_by_service(form, field) -> None:
+    """Validator: the customer service's own check of this field, so every bad field is reported at once."""
+    try:
+        clean_field(field.name, field.data or "")
+    except Refusal as exc:
+        raise ValidationError(exc.message) from None
 
 
 class LoginForm(FlaskForm):
@@ -42,7 +98,8 @@ class EmptyForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Motivo", validators=[REQUIRED, Length(max=1000)])
+    reason = TextAreaField("Motivo", validators=[DataRequired(message="Informe o motivo do cancelamento."),
+                                                 Length(max=1000)])
 
 
 class ContactUpdateForm(FlaskForm):
@@ -128,9 +185,9 @@ INTEGRATION_TABS = {
 
 class CustomerForm(FlaskForm):
     name = StringField("Nome ou razão social", validators=[REQUIRED, Length(max=160)])
-    cpf_cnpj = StringField("CPF/CNPJ", validators=[REQUIRED, Length(max=18)])
-    email = StringField("E-mail", validators=[Length(max=254)])
-    phone = StringField("Celular", validators=[Length(max=20)])
+    cpf_cnpj = StringField("CPF/CNPJ", validators=[REQUIRED, Length(max=18), checked_by_service])
+    email = StringField("E-mail", validators=[Length(max=254), checked_by_service])
+    phone = StringField("Celular", validators=[Length(max=20), checked_by_service])
     rg = StringField("RG", validators=[Length(max=20)])
     birth_date = DateField("Data de nascimento", validators=[Optional()])
     street = StringField("Logradouro", validators=[Length(max=160)])
@@ -138,15 +195,15 @@ class CustomerForm(FlaskForm):
     complement = StringField("Complemento", validators=[Length(max=80)])
     district = StringField("Bairro", validators=[Length(max=80)])
     city = StringField("Cidade", validators=[Length(max=80)])
-    state = StringField("UF", validators=[Length(max=2)])
-    zip_code = StringField("CEP", validators=[Length(max=9)])
+    state = StringField("UF", validators=[Length(max=2), checked_by_service])
+    zip_code = StringField("CEP", validators=[Length(max=9), checked_by_service])
 
 
 class ContactForm(FlaskForm):
     name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
-    cpf = StringField("CPF", validators=[Length(max=14)])
-    email = StringField("E-mail", validators=[Length(max=254)])
-    phone = StringField("Celular", validators=[Length(max=20)])
+    cpf = StringField("CPF", validators=[Length(max=14), checked_by_service])
+    email = StringField("E-mail", validators=[Length(max=254), checked_by_service])
+    phone = StringField("Celular", validators=[Length(max=20), checked_by_service])
     customer_id = SelectField("Cliente relacionado", coerce=coerce_id)
 
 

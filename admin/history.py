@@ -2,21 +2,19 @@
 from datetime import date
 
 from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from firma.br.emails import normalise_email
-from firma.br.phones import normalise_phone
 from firma.delivery import deliveries
 from firma.envelopes import history as service, lifecycle, sync
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
 from firma.models import Branch, Delivery, Envelope, Evidence, Integration, Signer
 from firma.platform import outbox, storage
-from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import info, page, require
-from .forms import ContactUpdateForm, EmptyForm, ReasonForm, ResendForm
+from .forms import ContactUpdateForm, EmptyForm, ReasonForm, ResendForm, form_status, run_form
 
 
 def _date(name: str) -> date | None:
@@ -68,11 +66,13 @@ def _signer(envelope: Envelope, signer_id) -> Signer:
     return signer
 
 
-def _detail(envelope: Envelope, *, status: int = 200, error: str | None = None, report=None):
+def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None):
+    """The envelope's page; `failed` is the action form that was refused, its messages shown on top (422)."""
     deliveries = db.session.scalars(select(Delivery).where(Delivery.envelope_id == envelope.id)
                                     .order_by(Delivery.id.desc()))
-    return page("admin/envelope.html", status=status, envelope=envelope, events=audit.events_of(envelope.id),
-                chain_error=audit.verify_chain(envelope.id), deliveries=deliveries, error=error, report=report,
+    return page("admin/envelope.html", status=form_status(failed) if failed else 200, envelope=envelope,
+                events=audit.events_of(envelope.id), chain_error=audit.verify_chain(envelope.id),
+                deliveries=deliveries, failed=failed, report=report,
                 form=EmptyForm(), reason_form=ReasonForm(), contact_form=ContactUpdateForm(), resend_form=ResendForm())
 
 
@@ -97,16 +97,13 @@ def envelope_sync(envelope_id: int):
 def envelope_resend(envelope_id: int):
     env = _envelope(envelope_id)
     form = ResendForm()
-    if not form.validate_on_submit():
-        abort(400)
-    signer = _signer(env, form.signer_id.data)
-    try:
-        deliveries.send_link(signer, channel=form.channel.data or None, purpose="resend")
-    except Refusal as exc:
-        return _detail(env, status=422, error=str(exc))
-    outbox.commit()
-    flash(f"Link reenviado para {signer.name}.", "ok")
-    return redirect(url_for("admin.envelope", envelope_id=env.id))
+    if delivery := run_form(form, lambda: deliveries.send_link(_signer(env, form.signer_id.data),
+                                                               channel=form.channel.data or None, purpose="resend"),
+                            malformed=400):
+        outbox.commit()
+        flash(f"Link reenviado para {delivery.signer.name}.", "ok")
+        return redirect(url_for("admin.envelope", envelope_id=env.id))
+    return _detail(env, failed=form)
 
 
 @bp.post("/assinaturas/<int:envelope_id>/contato")
@@ -115,21 +112,18 @@ def envelope_contact(envelope_id: int):
     """Correct a signer's e-mail or phone and send a fresh link (the old one stops working)."""
     env = _envelope(envelope_id)
     form = ContactUpdateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    signer = _signer(env, form.signer_id.data)
-    try:
-        email = normalise_email(form.email.data) if (form.email.data or "").strip() else None
-        phone = normalise_phone(form.phone.data) if (form.phone.data or "").strip() else None
-        lifecycle.update_contact(signer, email=email, phone=phone, channel=form.channel.data or None, by=g.user,
-                                 info=info())
-        deliveries.send_link(signer, purpose="resend")
-    except (ValueError, Refusal) as exc:
-        db.session.rollback()
-        return _detail(_envelope(envelope_id), status=422, error=str(exc))
-    outbox.commit()
-    flash(f"Contato de {signer.name} atualizado e novo link enviado.", "ok")
-    return redirect(url_for("admin.envelope", envelope_id=env.id))
+
+    def update():
+        signer = _signer(env, form.signer_id.data)
+        lifecycle.update_contact(signer, email=form.email.data, phone=form.phone.data,
+                                 channel=form.channel.data or None, by=g.user, info=info())
+        return deliveries.send_link(signer, purpose="resend")
+
+    if delivery := run_form(form, update, malformed=400):
+        outbox.commit()
+        flash(f"Contato de {delivery.signer.name} atualizado e novo link enviado.", "ok")
+        return redirect(url_for("admin.envelope", envelope_id=env.id))
+    return _detail(env, failed=form)
 
 
 @bp.post("/assinaturas/<int:envelope_id>/cancelar")
@@ -137,15 +131,11 @@ def envelope_contact(envelope_id: int):
 def envelope_cancel(envelope_id: int):
     env = _envelope(envelope_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        return _detail(env, status=422, error="Informe o motivo do cancelamento.")
-    try:
-        lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info())
-    except Refusal as exc:
-        return _detail(env, status=422, error=str(exc))
-    outbox.commit()
-    flash("Assinatura cancelada.", "ok")
-    return redirect(url_for("admin.envelope", envelope_id=env.id))
+    if run_form(form, lambda: lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info())):
+        outbox.commit()
+        flash("Assinatura cancelada.", "ok")
+        return redirect(url_for("admin.envelope", envelope_id=env.id))
+    return _detail(env, failed=form)
 
 
 @bp.get("/assinaturas/<int:envelope_id>/<any(original, final, manifesto):what>.pdf")

@@ -8,13 +8,15 @@ from firma.extensions import db
 from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Subject
 from firma.platform import outbox
 from firma.platform.errors import Refusal
-from firma.records.contracts import Saved, add_term, new_contract_defaults, save_contract, should_send
+from firma.records.contracts import Saved, add_term, new_contract_defaults, save_contract
 from firma.records.customers import clean_field, save_contact, save_customer
 from firma.records.service_orders import create_service_order, save_subject
 
 from . import bp
 from .auth import info, page, require
-from .forms import BatchForm, ContactForm, ContractForm, CustomerForm, ServiceOrderForm, SubjectForm, TermForm
+from .forms import (
+    BatchForm, ContactForm, ContractForm, CustomerForm, ServiceOrderForm, SubjectForm, TermForm, form_status, run_form,
+)
 
 PAGE_SIZE = 50
 CONTRACT_TABS = {"contrato": "Contrato", "assinatura": "Avalista/Assinatura digital",
@@ -57,18 +59,11 @@ def customers():
 def customer_edit(customer_id: int | None):
     customer = (db.session.get(Customer, customer_id) or abort(404)) if customer_id else None
     form = CustomerForm(obj=customer)
-    error = None
-    if form.validate_on_submit():
-        try:
-            save_customer(customer, form.data)
-        except Refusal as exc:
-            error = exc
-        else:
-            outbox.commit()
-            flash("Cliente salvo.", "ok")
-            return redirect(url_for("admin.customers"))
-    status = 422 if form.errors or error else 200
-    return page("admin/customer_form.html", status=status, form=form, customer=customer, error=error)
+    if run_form(form, lambda: save_customer(customer, form.data)):
+        outbox.commit()
+        flash("Cliente salvo.", "ok")
+        return redirect(url_for("admin.customers"))
+    return page("admin/customer_form.html", status=form_status(form), form=form, customer=customer)
 
 
 @bp.post("/validar/<field>")
@@ -81,7 +76,7 @@ def validate_field(field: str):
         clean_field(field, value)
         message = None
     except Refusal as exc:
-        message = str(exc)
+        message = exc.message
     return render_template("admin/_field_check.html", field=field, message=message, value=value)
 
 
@@ -100,18 +95,11 @@ def contact_edit(contact_id: int | None):
     contact = (db.session.get(Contact, contact_id) or abort(404)) if contact_id else None
     form = ContactForm(obj=contact)
     form.customer_id.choices = _choices(Customer, Customer.name, blank="— nenhum —")
-    error = None
-    if form.validate_on_submit():
-        try:
-            save_contact(contact, form.data)
-        except Refusal as exc:
-            error = exc
-        else:
-            outbox.commit()
-            flash("Contato salvo.", "ok")
-            return redirect(url_for("admin.contacts"))
-    status = 422 if form.errors or error else 200
-    return page("admin/contact_form.html", status=status, form=form, contact=contact, error=error)
+    if run_form(form, lambda: save_contact(contact, form.data)):
+        outbox.commit()
+        flash("Contato salvo.", "ok")
+        return redirect(url_for("admin.contacts"))
+    return page("admin/contact_form.html", status=form_status(form), form=form, contact=contact)
 
 
 # --- contracts ---------------------------------------------------------------------------------------
@@ -172,15 +160,20 @@ def contract(contract_id: int):
     return _contract_page(row, tab, contract_form(row))
 
 
-def _contract_page(row, tab, form, *, error=None, term_form=None, status=200):
+def term_form() -> TermForm:
+    """The contract page's "add a term" form, offering the term templates."""
+    form = TermForm()
+    form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name, DocumentTemplate.kind == "term")
+    return form
+
+
+def _contract_page(row, tab, form, terms: TermForm | None = None):
+    """The contract's tabbed page; 422 when its contract form or its term form was refused."""
     envelopes = db.session.scalars(select(Envelope).where(Envelope.contract_id == row.id)
                                    .order_by(Envelope.id.desc())) if row else []
-    if term_form is None:
-        term_form = TermForm()
-        term_form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name,
-                                                 DocumentTemplate.kind == "term")
-    return page("admin/contract.html", status=status, contract=row, tab=tab, tabs=CONTRACT_TABS, form=form,
-                error=error, envelopes=envelopes, term_form=term_form)
+    terms = terms or term_form()
+    return page("admin/contract.html", status=form_status(form, terms), contract=row, tab=tab, tabs=CONTRACT_TABS,
+                form=form, envelopes=envelopes, term_form=terms)
 
 
 @bp.route("/contratos/novo", methods=["GET", "POST"], defaults={"contract_id": None})
@@ -190,45 +183,28 @@ def contract_save(contract_id: int | None):
     row = (db.session.get(Contract, contract_id) or abort(404)) if contract_id else None
     form = contract_form(row)
     tab = request.args.get("aba", "contrato")
-    error = None
-    if form.validate_on_submit():
-        data = form.data
-        if data["use_digital_signature"] and not g.user.can("send") and (row is None or should_send(row)):
-            error = Refusal("Você não tem permissão para enviar contratos para assinatura.")
-        else:
-            try:
-                saved = save_contract(row, data, by=g.user, info=info())
-            except Refusal as exc:
-                error = exc
-            else:
-                outbox.commit()
-                flash(_saved_message(saved, "Contrato"), "ok")
-                return redirect(url_for("admin.contract", contract_id=saved.record.id, aba=tab))
-    return _contract_page(row, tab, form, error=error, status=422 if request.method == "POST" else 200)
+    if saved := run_form(form, lambda: save_contract(row, form.data, by=g.user, info=info())):
+        outbox.commit()
+        flash(_saved_message(saved, "Contrato"), "ok")
+        return redirect(url_for("admin.contract", contract_id=saved.record.id, aba=tab))
+    return _contract_page(row, tab, form)
 
 
 @bp.post("/contratos/<int:contract_id>/termos")
 @require("manage_records")
 def term_add(contract_id: int):
     row = db.session.get(Contract, contract_id) or abort(404)
-    term_form = TermForm()
-    term_form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name, DocumentTemplate.kind == "term")
-    error = None
-    if term_form.validate_on_submit():
-        signed = term_form.signed.data == "yes"
-        if not signed and not g.user.can("send"):
-            error = Refusal("Você não tem permissão para enviar termos para assinatura.")
-        else:
-            template = db.session.get(DocumentTemplate, term_form.template_id.data or 0)
-            try:
-                saved = add_term(row, template, signed=signed, by=g.user, info=info())
-            except Refusal as exc:
-                error = exc
-            else:
-                outbox.commit()
-                flash(_saved_message(saved, "Termo"), "ok")
-                return redirect(url_for("admin.contract", contract_id=row.id, aba="termos"))
-    return _contract_page(row, "termos", contract_form(row), error=error, term_form=term_form, status=422)
+    form = term_form()
+
+    def add():
+        template = db.session.get(DocumentTemplate, form.template_id.data or 0)
+        return add_term(row, template, signed=form.signed.data == "yes", by=g.user, info=info())
+
+    if saved := run_form(form, add):
+        outbox.commit()
+        flash(_saved_message(saved, "Termo"), "ok")
+        return redirect(url_for("admin.contract", contract_id=row.id, aba="termos"))
+    return _contract_page(row, "termos", contract_form(row), form)
 
 
 # --- subjects and service orders -----------------------------------------------------------------------
@@ -248,22 +224,11 @@ def service_order_new():
     form.branch_id.choices = _choices(Branch, Branch.name)
     form.subject_id.choices = _choices(Subject, Subject.name)
     form.contract_id.choices = _choices(Contract, Contract.number, blank="— nenhum —")
-    error = None
-    if form.validate_on_submit():
-        subject = db.session.get(Subject, form.subject_id.data or 0)
-        if subject is not None and subject.digital_signature and not g.user.can("send"):
-            error = Refusal("Você não tem permissão para enviar documentos para assinatura.")
-        else:
-            try:
-                saved = create_service_order(form.data, by=g.user, info=info())
-            except Refusal as exc:
-                error = exc
-            else:
-                outbox.commit()
-                flash(_saved_message(saved, "Ordem de serviço"), "ok")
-                return redirect(url_for("admin.service_orders"))
-    status = 422 if form.errors or error else 200
-    return page("admin/service_order_form.html", status=status, form=form, error=error)
+    if saved := run_form(form, lambda: create_service_order(form.data, by=g.user, info=info())):
+        outbox.commit()
+        flash(_saved_message(saved, "Ordem de serviço"), "ok")
+        return redirect(url_for("admin.service_orders"))
+    return page("admin/service_order_form.html", status=form_status(form), form=form)
 
 
 @bp.route("/assuntos/novo", methods=["GET", "POST"], defaults={"subject_id": None})
@@ -274,16 +239,9 @@ def subject_edit(subject_id: int | None):
     form = SubjectForm(obj=subject)
     form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name,
                                         DocumentTemplate.kind == "service_order", blank="— nenhum —")
-    error = None
-    if form.validate_on_submit():
-        try:
-            save_subject(subject, name=form.name.data, digital_signature=form.digital_signature.data,
-                                 template_id=form.template_id.data)
-        except Refusal as exc:
-            error = exc
-        else:
-            outbox.commit()
-            flash("Assunto salvo.", "ok")
-            return redirect(url_for("admin.service_orders"))
-    status = 422 if form.errors or error else 200
-    return page("admin/subject_form.html", status=status, form=form, subject=subject, error=error)
+    if run_form(form, lambda: save_subject(subject, name=form.name.data, digital_signature=form.digital_signature.data,
+                                           template_id=form.template_id.data)):
+        outbox.commit()
+        flash("Assunto salvo.", "ok")
+        return redirect(url_for("admin.service_orders"))
+    return page("admin/subject_form.html", status=form_status(form), form=form, subject=subject)

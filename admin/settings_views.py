@@ -9,11 +9,10 @@ from firma.org.branches import MAX_LOGO_BYTES, save_branch
 from firma.org.integrations import MESSAGE_FIELDS, message_previews, save_integration
 from firma.org.parameters import save_settings
 from firma.platform import outbox
-from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import page, require
-from .forms import INTEGRATION_TABS, BranchForm, EmptyForm, SettingsForm
+from .forms import INTEGRATION_TABS, BranchForm, EmptyForm, SettingsForm, form_status, run_form
 
 
 def _user_choices() -> dict:
@@ -24,6 +23,11 @@ def _user_choices() -> dict:
 def _integration_choices() -> dict:
     rows = db.session.scalars(select(Integration).order_by(Integration.description))
     return {None: "— nenhuma —", **{i.id: i.description for i in rows}}
+
+
+def _values(form) -> dict:
+    """The tab's values without the CSRF token: what the integration service saves."""
+    return {k: v for k, v in form.data.items() if k != "csrf_token"}
 
 
 @bp.get("/integracoes")
@@ -43,21 +47,13 @@ def integration_edit(integration_id: int | None):
     form = INTEGRATION_TABS[tab][1](obj=integration)
     if hasattr(form, "representative_id"):
         form.representative_id.choices = form.witness_id.choices = _user_choices()
-    error = None
-    if form.validate_on_submit():
-        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
-        try:
-            saved = save_integration(integration, data)
-        except Refusal as exc:
-            error = exc
-        else:
-            outbox.commit()
-            flash("Integração salva.", "ok")
-            return redirect(url_for("admin.integration_edit", integration_id=saved.id, aba=tab))
-    status = 422 if form.errors or error else 200
+    if saved := run_form(form, lambda: save_integration(integration, _values(form))):
+        outbox.commit()
+        flash("Integração salva.", "ok")
+        return redirect(url_for("admin.integration_edit", integration_id=saved.id, aba=tab))
     previews = message_previews(integration) if integration and tab == "notificacoes" else {}
-    return page("admin/integration_form.html", status=status, integration=integration, tab=tab, tabs=INTEGRATION_TABS,
-                form=form, error=error, previews=previews, token=None, token_form=EmptyForm())
+    return page("admin/integration_form.html", status=form_status(form), integration=integration, tab=tab,
+                tabs=INTEGRATION_TABS, form=form, previews=previews, token=None, token_form=EmptyForm())
 
 
 @bp.post("/integracoes/<int:integration_id>/token")
@@ -71,7 +67,7 @@ def integration_token(integration_id: int):
     outbox.commit()
     form = INTEGRATION_TABS["integracao"][1](obj=integration)
     html = render_template("admin/integration_form.html", integration=integration, tab="integracao",
-                           tabs=INTEGRATION_TABS, form=form, error=None, previews={}, token=token,
+                           tabs=INTEGRATION_TABS, form=form, previews={}, token=token,
                            token_form=EmptyForm())
     return html, 200, {"Cache-Control": "no-store"}
 
@@ -98,13 +94,12 @@ def settings():
 @require("manage_integrations")
 def settings_save():
     form = SettingsForm()
-    if form.validate_on_submit():
-        save_settings(company_name=form.company_name.data,
-                              digital_signature_default=form.digital_signature_default.data)
+    if run_form(form, lambda: save_settings(company_name=form.company_name.data,
+                                            digital_signature_default=form.digital_signature_default.data)):
         outbox.commit()
         flash("Parâmetros salvos.", "ok")
         return redirect(url_for("admin.settings"))
-    return page("admin/settings.html", status=422, form=form)
+    return page("admin/settings.html", status=form_status(form), form=form)
 
 
 @bp.get("/filiais")
@@ -120,17 +115,15 @@ def branch_edit(branch_id: int | None):
     branch = (db.session.get(Branch, branch_id) or abort(404)) if branch_id else None
     form = BranchForm(obj=branch)
     form.integration_id.choices = _integration_choices()
-    error = None
-    if form.validate_on_submit():
-        upload = request.files.get("logo")
-        logo = upload.stream.read(MAX_LOGO_BYTES + 1) if upload and upload.filename else None
-        try:
-            save_branch(branch, {k: v for k, v in form.data.items() if k != "logo"}, logo=logo)
-        except Refusal as exc:
-            error = exc
-        else:
-            outbox.commit()
-            flash("Filial salva.", "ok")
-            return redirect(url_for("admin.branches"))
-    status = 422 if form.errors or error else 200
-    return page("admin/branch_form.html", status=status, form=form, branch=branch, error=error)
+    if run_form(form, lambda: save_branch(branch, {k: v for k, v in form.data.items() if k != "logo"},
+                                          logo=_logo_upload())):
+        outbox.commit()
+        flash("Filial salva.", "ok")
+        return redirect(url_for("admin.branches"))
+    return page("admin/branch_form.html", status=form_status(form), form=form, branch=branch)
+
+
+def _logo_upload() -> bytes | None:
+    """The uploaded logo's bytes, read up to one byte past the limit so the service can refuse it."""
+    upload = request.files.get("logo")
+    return upload.stream.read(MAX_LOGO_BYTES + 1) if upload and upload.filename else None

@@ -2,7 +2,6 @@
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
-from firma.documents.sandbox import TemplateError
 from firma.documents.templates import palette, preview, preview_file, save_template
 from firma.extensions import db
 from firma.models import Customer, DocumentTemplate
@@ -10,7 +9,7 @@ from firma.platform import outbox
 
 from . import bp
 from .auth import page, require
-from .forms import TemplateForm
+from .forms import TemplateForm, form_status, run_form
 
 KIND_LABELS = {"contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço"}
 
@@ -43,25 +42,22 @@ def template_edit(template_id: int | None):
     form = _form(template)
     if template is None and request.method == "GET":
         form.kind.data = request.args.get("tipo", "contract") if request.args.get("tipo") in KIND_LABELS else "contract"
-    error = None
-    if form.validate_on_submit():
-        auto = set(form.auto_terms.data or [])
-        links = [(term_id, term_id in auto) for term_id in form.terms.data or []]
-        try:
-            saved = save_template(template, name=form.name.data, kind=form.kind.data,
-                                                 body=form.body.data, by=g.user, term_links=links,
-                                                 active=form.active.data)
-        except TemplateError as exc:
-            error = exc
-        else:
-            outbox.commit()
-            flash(f"Modelo salvo (versão {saved.current.number}).", "ok")
-            return redirect(url_for("admin.template_edit", template_id=saved.id))
-    status = 422 if form.errors or error else 200
+    if saved := run_form(form, lambda: _save(template, form)):
+        outbox.commit()
+        flash(f"Modelo salvo (versão {saved.current.number}).", "ok")
+        return redirect(url_for("admin.template_edit", template_id=saved.id))
     kind = form.kind.data or "contract"
     customers = db.session.scalars(select(Customer).order_by(Customer.name).limit(200))
-    return page("admin/template_form.html", status=status, form=form, template=template, error=error,
+    return page("admin/template_form.html", status=form_status(form), form=form, template=template,
                 palette=palette(kind), customers=customers, kinds=KIND_LABELS)
+
+
+def _save(template: DocumentTemplate | None, form: TemplateForm) -> DocumentTemplate:
+    """Save a new version from the form; linked terms marked "insert automatically" go into the contract."""
+    auto = set(form.auto_terms.data or [])
+    links = [(term_id, term_id in auto) for term_id in form.terms.data or []]
+    return save_template(template, name=form.name.data, kind=form.kind.data, body=form.body.data, by=g.user,
+                         term_links=links, active=form.active.data)
 
 
 @bp.post("/modelos/previa")

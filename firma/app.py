@@ -13,7 +13,7 @@ from firma import cli, config, filters, models  # noqa: F401  (models: known to 
 from firma.config import ROOT
 from firma.delivery import deliveries, reminders, webhooks
 from firma.envelopes import batches
-from firma.extensions import csrf, db, limiter, mail, migrate
+from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.platform import errors, jobs, outbox
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
+    htmx.init_app(app)
     limiter.init_app(app)
 
 

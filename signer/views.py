@@ -7,9 +7,9 @@ import hmac
 import json
 
 from flask import (
-    abort, current_app, jsonify, make_response, redirect, render_template, request, send_file, send_from_directory,
-    url_for,
+    abort, current_app, jsonify, redirect, render_template, request, send_file, send_from_directory, url_for,
 )
+from htmx_flask import make_response  # flask's, plus the HX-* response headers as keywords
 from werkzeug.exceptions import Gone, NotFound
 
 from firma.documents import previews
@@ -82,10 +82,6 @@ def signer_for_post(token: str, mode: str, step: str | None = None, *, upload: b
     return signer
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 # --- rendering ---------------------------------------------------------------------------------------
 
 def render_step(signer, token: str, mode: str, step: str, *, error: str | None = None, status: int = 200, **ctx):
@@ -102,17 +98,14 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
     if step in ("document", "selfie"):
         context.update(capture_context(signer))
     partial = render_template(f"signer/_{step}.html", **context)
-    if is_htmx():
-        response = make_response(partial, status)
-        response.headers["HX-Push-Url"] = url_for("signer.step", mode=mode, token=token, step=step)
-    else:
-        response = make_response(render_template("signer/page.html", partial=partial, **context), status)
-    return response
+    if request.htmx:
+        return make_response(partial, status, push_url=url_for("signer.step", mode=mode, token=token, step=step))
+    return make_response(render_template("signer/page.html", partial=partial, **context), status)
 
 
 def go_to_next(signer, token: str, mode: str):
     step = steps.current_step(signer)
-    if is_htmx():
+    if request.htmx:
         return render_step(signer, token, mode, step)
     return redirect(url_for("signer.step", mode=mode, token=token, step=step), 303)
 
@@ -297,7 +290,7 @@ def document_photo(mode: str, token: str, side: str):
     if side == "front" and not row.data["face_found"]:
         return render_step(signer, token, mode, "document", error=capture.NO_FACE_ON_DOCUMENT, status=422)
     if side == "front":
-        if is_htmx():
+        if request.htmx:
             return render_step(signer, token, mode, "document")
         return redirect(url_for("signer.step", mode=mode, token=token, step="document"), 303)
     return go_to_next(signer, token, mode)

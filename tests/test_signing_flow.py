@@ -57,6 +57,15 @@ def test_htmx_gets_the_next_step_as_a_fragment(client, envelope):
     assert "<html" not in r.text and 'data-step="read"' in r.text
 
 
+def test_plain_requests_get_the_whole_page(client, envelope):
+    signer = client_signer(envelope)
+    token = link_for(signer)
+    page = client.get(f"/s/{token}")
+    assert "<html" in page.text and "HX-Push-Url" not in page.headers
+    r = client.post(f"/s/{token}/welcome", data={"form_token": form_token(page.text), "cpf": signer.cpf})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/read") and "HX-Push-Url" not in r.headers
+
+
 def test_wrong_cpf_counts_attempts_then_locks(client, envelope, app):
     signer = client_signer(envelope)
     token = link_for(signer)

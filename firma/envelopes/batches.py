@@ -10,6 +10,7 @@ from firma.delivery import deliveries
 from firma.envelopes import lifecycle, sync
 from firma.extensions import db
 from firma.models import Batch, BatchItem, Contract, Envelope, Integration, User, utcnow
+from firma.org import staff
 from firma.platform import jobs, outbox
 from firma.platform.errors import Refusal
 from firma.records import contracts
@@ -30,10 +31,12 @@ class Skip(Exception):
 
 def start(action: str, contract_ids: list[int], *, params: dict | None = None, by: User | None = None,
           integration: Integration | None = None) -> Batch:
-    """Create the batch and its items and queue "batch.run" after the commit."""
+    """Create the batch and its items and queue "batch.run" after the commit; staff need the action's permission."""
     params = dict(params or {})
     if action not in ACTIONS:
         raise Refusal("Operação em lote desconhecida.")
+    if by is not None:
+        staff.check(by, PERMISSION[action])
     ids = list(dict.fromkeys(int(i) for i in contract_ids))
     if not ids:
         raise Refusal("Selecione ao menos um contrato.")

@@ -1,6 +1,8 @@
 """An envelope's life after creation: cancel, expire, and contact updates of a signer."""
 from datetime import datetime
 
+from firma.br.emails import normalise_email
+from firma.br.phones import normalise_phone
 from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
@@ -8,17 +10,19 @@ from firma.models import Envelope, Signer, User, utcnow
 from firma.platform.errors import Refusal
 
 
-def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: RequestInfo = SYSTEM) -> None:
+def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
+    """Cancel a pending envelope for a stated reason: its links die and a contract awaiting it goes back to draft."""
     if envelope.status != "pending":
         raise Refusal("Só é possível cancelar uma assinatura pendente.")
     if not reason.strip():
-        raise Refusal("Informe o motivo do cancelamento.")
+        raise Refusal("Informe o motivo do cancelamento.", "reason")
     envelope.status, envelope.cancelled_at, envelope.cancel_reason = "cancelled", utcnow(), reason.strip()
     for signer in envelope.signers:
         links.revoke(signer)
     if envelope.contract is not None and envelope.kind == "contract" and envelope.contract.status == "awaiting_signature":
         envelope.contract.status = "draft"
     audit.record(envelope, "envelope.cancelled", info=info, reason=reason.strip(), by=by.email if by else None)
+    return envelope
 
 
 def expire(envelope: Envelope, *, now: datetime | None = None) -> bool:
@@ -37,11 +41,11 @@ def expire(envelope: Envelope, *, now: datetime | None = None) -> bool:
 
 def update_contact(signer: Signer, *, email: str | None, phone: str | None, channel: str | None,
                    by: User | None = None, info: RequestInfo = SYSTEM) -> None:
-    """Correct a pending signer's e-mail or phone; the old link stops working (a new one must be sent)."""
+    """Correct a pending signer's e-mail or phone (validated here); the old link stops working (send a new one)."""
     if signer.is_done or signer.envelope.status != "pending":
         raise Refusal("Este signatário já concluiu; os dados dele não podem mais ser alterados.")
     old = {"email": signer.email, "phone": signer.phone, "channel": signer.channel}
-    signer.email, signer.phone = email or None, phone or None
+    signer.email, signer.phone = _cleaned(normalise_email, email, "email"), _cleaned(normalise_phone, phone, "phone")
     signer.channel = channel or signer.channel
     if signer.channel == "email" and not signer.email:
         raise Refusal("E-mail obrigatório para envio por e-mail.")
@@ -51,6 +55,16 @@ def update_contact(signer: Signer, *, email: str | None, phone: str | None, chan
     audit.record(signer.envelope, "signer.contact_updated", signer=signer, info=info, old=old,
                  new={"email": signer.email, "phone": signer.phone, "channel": signer.channel},
                  by=by.email if by else None)
+
+
+def _cleaned(normalise, value: str | None, field: str) -> str | None:
+    """A contact given normalised, None when blank; an invalid one is a Refusal on `field`."""
+    if not (value or "").strip():
+        return None
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise Refusal(str(exc), field) from None
 
 
 def pending_signers(envelope: Envelope) -> list[Signer]:

@@ -28,44 +28,58 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def check(user: User | None, permission: str | None) -> None:
-    """The single permission check of the panel: raises a pt-BR 403 when the user may not do it."""
+def check(user: User | None, permission: str | None, refused: Refusal | None = None) -> None:
+    """The single permission check: a pt-BR 403 when the user may not, or `refused` when a service passes one.
+
+    A service refuses with a Refusal when only one choice of a form needs the permission (sending on
+    save), so the person sees the form again with the message beside that choice.
+    """
     if user is None or not user.active:
         raise friendly(Forbidden, "Entre com sua conta para continuar.")
     if permission is not None and not user.can(permission):
-        raise friendly(Forbidden, f"Você não tem permissão para esta ação ({PERMISSIONS[permission]}).")
+        raise refused or friendly(Forbidden, f"Você não tem permissão para esta ação ({PERMISSIONS[permission]}).")
 
 
 def save_user(user: User | None, *, name: str, email: str, role: str, extra_permissions: list[str],
               active: bool = True, cpf: str = "", password: str = "") -> User:
     """Create or update a staff user; the password is only changed when one is given."""
     if role not in ROLES:
-        raise Refusal("Perfil inválido.")
+        raise Refusal("Perfil inválido.", "role")
     unknown = set(extra_permissions) - set(PERMISSIONS)
     if unknown:
-        raise Refusal("Permissão desconhecida: " + ", ".join(sorted(unknown)))
-    email = normalise_email(email)
+        raise Refusal("Permissão desconhecida: " + ", ".join(sorted(unknown)), "extra_permissions")
+    email = _cleaned(normalise_email, email, "email")
+    cpf = _cleaned(normalise_cpf, cpf, "cpf") if cpf.strip() else None
     other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if other is not None and other is not user:
-        raise Refusal("Já existe um usuário com este e-mail.")
+        raise Refusal("Já existe um usuário com este e-mail.", "email")
     if user is None:
         if not password:
-            raise Refusal("Defina uma senha para o novo usuário.")
+            raise Refusal("Defina uma senha para o novo usuário.", "password")
         user = User(password_hash="")
         db.session.add(user)
     user.name, user.email, user.role = name.strip(), email, role
     user.extra_permissions = sorted(set(extra_permissions))
     user.active = active
-    user.cpf = normalise_cpf(cpf) if cpf.strip() else None
+    user.cpf = cpf
     if password:
         set_password(user, password)
     db.session.flush()
     return user
 
 
+def _cleaned(normalise, value: str, field: str) -> str:
+    """`normalise(value)`, its pt-BR ValueError turned into a Refusal on `field`."""
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise Refusal(str(exc), field) from None
+
+
 def set_password(user: User, password: str) -> None:
+    """Hash and store a new password of at least MIN_PASSWORD characters."""
     if len(password) < MIN_PASSWORD:
-        raise Refusal(f"A senha precisa de pelo menos {MIN_PASSWORD} caracteres.")
+        raise Refusal(f"A senha precisa de pelo menos {MIN_PASSWORD} caracteres.", "password")
     user.password_hash = generate_password_hash(password)
 
 
@@ -80,9 +94,7 @@ def revoke_api_token(user: User) -> None:
     user.api_token_hash = user.api_token_created_at = None
 
 
-def save_signature(user: User, data_url: str) -> None:
+def save_signature(user: User, data_url: str) -> User:
     """Store the user's drawn signature (signature_pad PNG) for automatic signing."""
-    try:
-        user.signature_png = signature_image.clean_png(data_url)
-    except Refusal as exc:
-        raise Refusal(str(exc)) from None
+    user.signature_png = signature_image.clean_png(data_url)
+    return user

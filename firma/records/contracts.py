@@ -14,6 +14,7 @@ from firma.envelopes import create
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
 from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, Settings, Term, User
+from firma.org import staff
 from firma.platform.errors import Refusal
 
 
@@ -55,6 +56,12 @@ def should_send(contract: Contract) -> bool:
     return bool(contract.use_digital_signature and integration is not None and integration.active
                 and integration.send_method == "contract" and contract.status in ("draft", "awaiting_signature")
                 and not _has_live_envelope(contract))
+
+
+def check_may_send(by: User | None, what: str, field: str) -> None:
+    """A staff user needs the "send" permission for a save that sends `what` (the API and the system may)."""
+    if by is not None:
+        staff.check(by, "send", Refusal(f"Você não tem permissão para enviar {what} para assinatura.", field))
 
 
 def open_and_send(create, record, *, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
@@ -119,6 +126,7 @@ def save_contract(contract: Contract | None, data: dict, *, by: User | None = No
     db.session.flush()
     envelope = None
     if should_send(contract):
+        check_may_send(by, "contratos", "use_digital_signature")
         with refusal_named("Contrato não enviado"):
             envelope = send_contract(contract, by=by, info=info)
     return Saved(contract, envelope)
@@ -134,6 +142,7 @@ def add_term(contract: Contract, template: DocumentTemplate | None, *, signed: b
     db.session.flush()
     if signed:
         return Saved(term)
+    check_may_send(by, "termos", "signed")
     with refusal_named("Termo não enviado"):
         envelope = open_and_send(create.create_for_term, term, by=by, info=info)
     return Saved(term, envelope)

@@ -7,7 +7,7 @@ from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, ServiceOrder, Subject, User
 from firma.platform.errors import Refusal
-from firma.records.contracts import Saved, open_and_send, refusal_named
+from firma.records.contracts import Saved, check_may_send, open_and_send, refusal_named
 
 
 def save_subject(subject: Subject | None, *, name: str, digital_signature: bool, template_id: int | None) -> Subject:
@@ -51,6 +51,7 @@ def create_service_order(data: dict, *, by: User | None = None, info: RequestInf
     if not (subject.digital_signature and integration is not None and integration.active
             and integration.send_method == "service_order"):
         return Saved(order)
+    check_may_send(by, "documentos", "subject_id")
     with refusal_named("Ordem de serviço não enviada"):
         envelope = open_and_send(create.create_for_service_order, order, by=by, info=info)
     return Saved(order, envelope)
