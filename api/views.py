@@ -6,7 +6,7 @@ import json
 from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
-from firma.br.identifiers import digits
+from firma.br.identifiers import compact
 from firma.delivery import deliveries
 from firma.documents import contexts, sandbox
 from firma.envelopes import batches, create, lifecycle, links, sync
@@ -70,7 +70,7 @@ def openapi():
 # --- customers ----------------------------------------------------------------------------------------
 
 def customer_by_document(cpf_cnpj: str) -> Customer:
-    customer = db.session.scalar(select(Customer).where(Customer.cpf_cnpj == digits(cpf_cnpj)))
+    customer = db.session.scalar(select(Customer).where(Customer.cpf_cnpj == compact(cpf_cnpj)))
     if customer is None:
         raise NotFound("Cliente não encontrado.")
     return customer
@@ -81,7 +81,7 @@ def customer_by_document(cpf_cnpj: str) -> Customer:
 def list_customers():
     query = select(Customer)
     if request.args.get("cpf_cnpj"):
-        query = query.where(Customer.cpf_cnpj == digits(request.args["cpf_cnpj"]))
+        query = query.where(Customer.cpf_cnpj == compact(request.args["cpf_cnpj"]))
     return jsonify(page(query, Customer.id, schemas.customer))
 
 
@@ -90,7 +90,7 @@ def list_customers():
 @idempotent
 def upsert_customer():
     data = body()
-    existing = db.session.scalar(select(Customer).where(Customer.cpf_cnpj == digits(data.get("cpf_cnpj", ""))))
+    existing = db.session.scalar(select(Customer).where(Customer.cpf_cnpj == compact(data.get("cpf_cnpj", ""))))
     customer = customers.save_customer(existing, data)
     outbox.commit()
     return created(schemas.customer(customer), url_for("api.get_customer", cpf_cnpj=customer.cpf_cnpj),
@@ -226,7 +226,7 @@ def signer_specs(items) -> list[create.SignerSpec]:
         if not isinstance(item, dict) or not item.get("name"):
             raise Refusal("Cada signatário precisa de nome.", "signers")
         specs.append(create.SignerSpec(
-            role=item.get("role", "client"), name=item["name"], cpf=digits(item.get("cpf")) or None,
+            role=item.get("role", "client"), name=item["name"], cpf=compact(item.get("cpf")) or None,
             email=item.get("email"), phone=item.get("phone"), channel=item.get("channel"),
             require_document_photo=bool(item.get("require_document_photo")),
             require_selfie=bool(item.get("require_selfie")),
@@ -397,7 +397,7 @@ def get_batch(batch_id: int):
 @require_integration
 def portal_documents(cpf_cnpj: str):
     """Pending documents with a fresh embed link for the client, and signed ones with their download."""
-    document_number = digits(cpf_cnpj)
+    document_number = compact(cpf_cnpj)
     signers = db.session.scalars(select(Signer).join(Envelope).where(
         Signer.cpf == document_number, Signer.role == "client", Envelope.integration_id == g.integration.id,
         Envelope.status.in_(("pending", "completed"))).order_by(Envelope.id.desc())).all()

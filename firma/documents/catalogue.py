@@ -4,7 +4,7 @@ from __future__ import annotations
 CATALOGUE: dict[str, dict[str, str]] = {
     "cliente": {
         "nome": "Nome completo ou razão social do cliente",
-        "cpf_cnpj": "CPF ou CNPJ formatado (123.456.789-09 ou 12.345.678/0001-95)",
+        "cpf_cnpj": "CPF ou CNPJ formatado (123.456.789-09, 12.345.678/0001-95 ou 12.ABC.345/01DE-35)",
         "tipo_pessoa": "Pessoa física ou Pessoa jurídica",
         "email": "E-mail do cliente",
         "telefone": "Celular no formato nacional, ex. (11) 91234-5678",
@@ -31,7 +31,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "filial": {
         "nome": "Nome da filial",
-        "cnpj": "CNPJ da filial formatado",
+        "cnpj": "CNPJ da filial formatado (numérico ou alfanumérico)",
         "endereco": "Endereço da filial",
         "cidade": "Cidade da filial",
         "uf": "Estado da filial (sigla)",

@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy.orm import object_session
 
 from firma.br.dates import LOCAL_TZ, _local, date_br
-from firma.br.identifiers import digits, format_cpf_cnpj
+from firma.br.cep import format_cep
+from firma.br.identifiers import format_cpf_cnpj
 from firma.br.money import money
 from firma.br.phones import format_phone
 from firma.br.words import date_words, money_words
@@ -15,17 +16,12 @@ from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
 from firma.models import Branch, Contract, Customer, ServiceOrder, Settings
 
 
-def _zip(value: str) -> str:
-    d = digits(value)
-    return f"{d[:5]}-{d[5:]}" if len(d) == 8 else value
-
-
 def _customer_address(c: Customer) -> str:
     street = ", ".join(p for p in (c.street, c.number, c.complement) if p)
     place = "/".join(p for p in (c.city, c.state) if p)
     line = " - ".join(p for p in (street, c.district) if p)
     line = ", ".join(p for p in (line, place) if p)
-    return f"{line}, CEP {_zip(c.zip_code)}" if c.zip_code else line
+    return f"{line}, CEP {format_cep(c.zip_code)}" if c.zip_code else line
 
 
 def customer_fields(c: Customer) -> dict[str, str]:
@@ -44,7 +40,7 @@ def customer_fields(c: Customer) -> dict[str, str]:
         "bairro": c.district or "",
         "cidade": c.city or "",
         "uf": c.state or "",
-        "cep": _zip(c.zip_code or ""),
+        "cep": format_cep(c.zip_code or ""),
     }
 
 

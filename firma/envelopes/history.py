@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, or_, select
 
-from firma.br.identifiers import digits
+from firma.br.identifiers import search_key
 from firma.extensions import db
 from firma.filters import BRT, local_time
 from firma.models import Envelope, Signer
@@ -51,8 +51,8 @@ def query(f: Filters) -> Select:
     if text:
         like = f"%{text.lower()}%"
         signer_match = [func.lower(Signer.name).like(like)]
-        if len(digits(text)) >= 3:
-            signer_match.append(Signer.cpf.like(f"%{digits(text)}%"))
+        if len(key := search_key(text)) >= 3:
+            signer_match.append(Signer.cpf.like(f"%{key}%"))
         signers = select(Signer.envelope_id).where(or_(*signer_match))
         stmt = stmt.where(or_(Envelope.id.in_(signers), func.lower(Envelope.title).like(like),
                               func.upper(Envelope.public_code) == text.upper()))

@@ -14,7 +14,7 @@ TRISTATE = ("default", "yes", "no")
 
 
 class Customer(db.Model):
-    """Cliente: the end client who signs; CPF/CNPJ stored as digits only."""
+    """Cliente: the end client who signs; CPF/CNPJ stored compact and upper-case (see br.identifiers)."""
 
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)

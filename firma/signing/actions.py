@@ -5,7 +5,7 @@ Each function records its evidence and an audit event; views only parse requests
 from flask import current_app
 from PIL import Image, ImageDraw
 
-from firma.br.identifiers import digits, is_valid_cnpj, is_valid_cpf
+from firma.br.identifiers import compact, is_valid_cnpj, is_valid_cpf
 from firma.envelopes import links
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
@@ -33,7 +33,7 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
     limit = current_app.config["CPF_ATTEMPTS"]
     if signer.cpf_attempts >= limit:
         raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
-    value = digits(typed)
+    value = compact(typed)
     declared = not signer.cpf
     if signer.cpf:
         if value != signer.cpf:
@@ -45,7 +45,7 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
                 raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
             raise Refusal(f"O número não confere com o cadastro. Restam {left} tentativa(s).")
     elif not (is_valid_cpf(value) or is_valid_cnpj(value)):
-        raise Refusal("Informe um CPF válido (11 dígitos).")
+        raise Refusal("Informe um CPF (11 dígitos) ou CNPJ (14 caracteres) válido.")
     else:
         signer.cpf = value
     signer.identity_confirmed_at = utcnow()
