@@ -1,12 +1,14 @@
 """CEP (postal code): eight digits stored, 01234-567 shown; stdnum 2.2 has no CEP, so the check lives here."""
 import re
 
+from firma.platform.errors import Refusal
+
 
 def normalise_cep(value: str | None) -> str:
-    """The eight digits of a CEP ("" for none), or ValueError with a pt-BR message."""
+    """The eight digits of a CEP ("" for none), or Refusal with a pt-BR message."""
     number = re.sub(r"\D", "", value or "")
     if (value or "").strip() and len(number) != 8:
-        raise ValueError("CEP inválido: informe os 8 dígitos.")
+        raise Refusal("CEP inválido: informe os 8 dígitos.")
     return number
 
 

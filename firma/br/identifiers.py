@@ -8,6 +8,8 @@ import re
 
 from stdnum.br import cnpj, cpf
 
+from firma.platform.errors import Refusal
+
 CPF_REFUSED = "CPF inválido: confira os 11 dígitos."
 CNPJ_REFUSED = "CNPJ inválido: confira os 14 caracteres."
 
@@ -35,27 +37,27 @@ def is_valid_cnpj(value: str | None) -> bool:
 
 
 def normalise_cpf(value: str | None) -> str:
-    """The compact CPF, or ValueError with a pt-BR message."""
+    """The compact CPF, or Refusal with a pt-BR message."""
     if not is_valid_cpf(value):
-        raise ValueError(CPF_REFUSED)
+        raise Refusal(CPF_REFUSED)
     return compact(value)
 
 
 def normalise_cnpj(value: str | None) -> str:
-    """The compact, upper-case CNPJ, or ValueError with a pt-BR message."""
+    """The compact, upper-case CNPJ, or Refusal with a pt-BR message."""
     if not is_valid_cnpj(value):
-        raise ValueError(CNPJ_REFUSED)
+        raise Refusal(CNPJ_REFUSED)
     return compact(value)
 
 
 def normalise_cpf_cnpj(value: str | None) -> str:
-    """A valid CPF (11 digits) or CNPJ (14 characters) in its stored form, or ValueError in pt-BR."""
+    """A valid CPF (11 digits) or CNPJ (14 characters) in its stored form, or Refusal in pt-BR."""
     number = compact(value)
     if len(number) == 14:
         return normalise_cnpj(number)
     if len(number) == 11 and number.isdigit():
         return normalise_cpf(number)
-    raise ValueError("Informe um CPF (11 dígitos) ou CNPJ (14 caracteres) válido.")
+    raise Refusal("Informe um CPF (11 dígitos) ou CNPJ (14 caracteres) válido.")
 
 
 def format_cpf_cnpj(value: str | None) -> str:

@@ -29,10 +29,10 @@ def clean_field(name: str, value: str) -> str:
             return normalise_cep(value)
         if name == "state":
             if value and len(value) != 2:
-                raise ValueError("UF inválida: use a sigla, ex. SP.")
+                raise Refusal("UF inválida: use a sigla, ex. SP.")
             return value.upper()
-    except ValueError as exc:
-        raise Refusal(str(exc), name) from None
+    except Refusal as exc:
+        raise Refusal(exc.message, name) from None
     return value
 
 
