@@ -7,7 +7,6 @@ An unknown variable is an error (`validate` at save time), never an empty string
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2 import StrictUndefined
@@ -15,14 +14,13 @@ from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.orm import object_session
 
+from firma.br.dates import date_br, to_local
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.phones import format_phone
 from firma.documents.catalogue import ALLOWED_FILTERS
 from firma.documents.contexts import branch_fields, customer_fields
 from firma.documents.sandbox import TemplateError
 from firma.models import Envelope, Settings, Signer
-
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 DEFAULT_SUBJECT = "{{ filial.nome }}: {{ documento.titulo }} aguarda sua assinatura"
 DEFAULT_SUBJECT_REMINDER = "Lembrete — {{ documento.titulo }} aguarda sua assinatura"
@@ -116,7 +114,7 @@ def context_for(signer: Signer, link: str | None, *, public_url: str = "") -> di
         "signatario": {"nome": signer.name, "papel": signer.role_label},
         "documento": {"titulo": envelope.title, "codigo": envelope.public_code},
         "link": link or "",
-        "validade": expires.astimezone(LOCAL_TZ).strftime("%d/%m/%Y") if expires else "",
+        "validade": date_br(to_local(expires).date()) if expires else "",
         "verificacao": f"{public_url.rstrip('/')}/verificar",
     }
 

@@ -63,7 +63,8 @@ KIND_LABELS = {"contract": "contrato", "term": "termo", "service_order": "ordem 
 ALLOWED_FILTERS = ("default", "lower", "replace", "round", "title", "trim", "upper")
 
 
-def _all_variables(namespaces: frozenset[str]) -> list[str]:
+def all_variables(namespaces: frozenset[str]) -> list[str]:
+    """Every dotted variable of these namespaces, e.g. cliente.nome, for hints and the docs."""
     return [f"{ns}.{field}" for ns in sorted(namespaces) for field in CATALOGUE[ns]]
 
 

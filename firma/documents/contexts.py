@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import object_session
 
-from firma.br.dates import LOCAL_TZ, _local, date_br
+from firma.br.dates import LOCAL_TZ, date_br, to_local
 from firma.br.cep import format_cep
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.money import money
@@ -55,7 +55,7 @@ def contract_fields(contract: Contract, now: datetime) -> dict[str, str]:
         "dia_vencimento": str(contract.due_day or ""),
         "fidelidade_meses": str(contract.loyalty_months if contract.loyalty_months is not None else ""),
         "endereco_instalacao": contract.installation_address or _customer_address(contract.customer),
-        "data_inicio": date_br(_local(start).date()),
+        "data_inicio": date_br(to_local(start).date()),
     }
 
 
@@ -71,7 +71,7 @@ def branch_fields(b: Branch) -> dict[str, str]:
 
 
 def date_fields(now: datetime) -> dict[str, str]:
-    local = _local(now)
+    local = to_local(now)
     return {"hoje": date_br(local.date()), "extenso": date_words(local.date()), "hora": local.strftime("%H:%M")}
 
 

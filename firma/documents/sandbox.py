@@ -9,7 +9,7 @@ from jinja2 import StrictUndefined, nodes
 from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from firma.documents.catalogue import ALLOWED_FILTERS, CATALOGUE, KIND_NAMESPACES, _all_variables
+from firma.documents.catalogue import ALLOWED_FILTERS, CATALOGUE, KIND_NAMESPACES, all_variables
 from firma.platform.errors import Refusal
 
 LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length"})
@@ -101,7 +101,7 @@ class _Checker:
             )
         hint = _suggest(node.name, sorted(self.namespaces))
         if not hint:
-            fields = [v for v in _all_variables(self.namespaces) if v.split(".")[1] == node.name]
+            fields = [v for v in all_variables(self.namespaces) if v.split(".")[1] == node.name]
             hint = f" (você quis dizer {fields[0]}?)" if fields else ""
         raise TemplateError(
             f"Variável desconhecida: {{{{ {node.name} }}}}{hint}", variable=node.name, line=node.lineno
@@ -131,7 +131,7 @@ class _Checker:
         if base_name not in self.namespaces:
             self._unknown_name(base)
         if field not in CATALOGUE[base_name]:
-            hint = _suggest(dotted, _all_variables(self.namespaces))
+            hint = _suggest(dotted, all_variables(self.namespaces))
             raise TemplateError(f"Variável desconhecida: {{{{ {dotted} }}}}{hint}", variable=dotted, line=node.lineno)
         self.used.add(dotted)
 
