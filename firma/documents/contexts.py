@@ -12,7 +12,7 @@ from firma.br.identifiers import format_cpf_cnpj
 from firma.br.money import money
 from firma.br.phones import format_phone
 from firma.br.words import date_words, money_words
-from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
+from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES, KIND_PLAIN_VARIABLES
 from firma.models import Branch, Contract, Customer, ServiceOrder, Settings
 
 
@@ -114,8 +114,8 @@ def service_order_context(order: ServiceOrder, now: datetime) -> dict[str, dict[
 SAMPLE_NOW = datetime(2026, 11, 23, 14, 30, tzinfo=LOCAL_TZ)
 
 
-def sample_context(kind: str) -> dict[str, dict[str, str]]:
-    """Made-up values for previewing a template before any customer exists."""
+def sample_context(kind: str) -> dict:
+    """Made-up values of every variable a template of this kind may use, for previews and save-time checks."""
     price = Decimal("99.90")
     context = {
         "cliente": {
@@ -137,10 +137,14 @@ def sample_context(kind: str) -> dict[str, dict[str, str]]:
         },
         "provedor": {"nome": "Provedor Exemplo"},
         "data": date_fields(SAMPLE_NOW),
+        "os": {"numero": "OS-4567", "assunto": "Instalação", "descricao": "Instalação de fibra óptica."},
+        "signatario": {"nome": "Maria da Silva", "papel": "Cliente"},
+        "documento": {"titulo": "Contrato 2026-000123", "codigo": "FRM-ABCD-EFGH"},
+        "link": "https://assinar.example/s/token", "validade": "30/11/2026",
+        "verificacao": "https://assinar.example/verificar",
     }
-    if "os" in KIND_NAMESPACES[kind]:
-        context["os"] = {"numero": "OS-4567", "assunto": "Instalação", "descricao": "Instalação de fibra óptica."}
-    return context
+    allowed = KIND_NAMESPACES[kind] | KIND_PLAIN_VARIABLES.get(kind, frozenset())
+    return {name: value for name, value in context.items() if name in allowed}
 
 
 def flatten(context: dict[str, dict[str, str]]) -> dict[str, str]:
