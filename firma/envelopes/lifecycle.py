@@ -51,7 +51,3 @@ def update_contact(signer: Signer, *, email: str | None, phone: str | None, chan
     audit.record(signer.envelope, "signer.contact_updated", signer=signer, info=info, old=old,
                  new={"email": signer.email, "phone": signer.phone, "channel": signer.channel},
                  by=by.email if by else None)
-
-
-def pending_signers(envelope: Envelope) -> list[Signer]:
-    return [s for s in envelope.signers if s.status not in ("signed",)]

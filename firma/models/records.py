@@ -10,7 +10,6 @@ from firma.models.base import UTCDateTime, created_at, utcnow
 
 TEMPLATE_KINDS = ("contract", "term", "service_order")
 CONTRACT_STATUSES = ("draft", "awaiting_signature", "active", "cancelled")
-TRISTATE = ("default", "yes", "no")
 
 
 class Customer(db.Model):

@@ -67,11 +67,6 @@ def dispatch(name: str, *args, delay: float | None = None) -> None:
         task(*args)
 
 
-def queue(app: Flask | None = None) -> Huey:
-    """The app's Huey instance."""
-    return init_app(app or current_app._get_current_object())
-
-
 def init_app(app: Flask) -> Huey:
     """Build the app's queue once (idempotent), import the job modules and make finalisation a job."""
     state = app.extensions.get(EXTENSION)
