@@ -54,8 +54,8 @@ class TemplateError(Refusal):
 
 def _too_long(kind: str, limit: int) -> TemplateError:
     what = "A mensagem preenchida" if kind == "message" else "O documento preenchido"
-    return TemplateError(f"{what} passaria de {limit:,} caracteres; reduza os laços e as repetições."
-                         .replace(",", "."))
+    size = f"{limit:,}".replace(",", ".")  # 10.000, as Brazilians write it
+    return TemplateError(f"{what} passaria de {size} caracteres; reduza os laços e as repetições.")
 
 
 @pass_eval_context
