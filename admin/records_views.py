@@ -2,7 +2,7 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from firma.br.identifiers import digits
+from firma.br.identifiers import search_key
 from firma.envelopes import batches
 from firma.extensions import db
 from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Subject
@@ -41,8 +41,8 @@ def customer_search(q: str):
     if q.strip():
         like = f"%{q.strip().lower()}%"
         conditions = [func.lower(Customer.name).like(like), func.lower(Customer.email).like(like)]
-        if digits(q):
-            conditions.append(Customer.cpf_cnpj.like(f"%{digits(q)}%"))
+        if key := search_key(q):
+            conditions.append(Customer.cpf_cnpj.like(f"%{key}%"))
         stmt = stmt.where(or_(*conditions))
     return db.session.scalars(stmt)
 
@@ -109,8 +109,8 @@ def contract_query(q: str, status: str, branch_id: int | None):
     if q.strip():
         like = f"%{q.strip().lower()}%"
         conditions = [func.lower(Customer.name).like(like), func.lower(Contract.number).like(like)]
-        if digits(q):
-            conditions.append(Customer.cpf_cnpj.like(f"%{digits(q)}%"))
+        if key := search_key(q):
+            conditions.append(Customer.cpf_cnpj.like(f"%{key}%"))
         stmt = stmt.where(or_(*conditions))
     if status:
         stmt = stmt.where(Contract.status == status)

@@ -2,7 +2,7 @@
 from flask import url_for
 from sqlalchemy import select
 
-from firma.br.identifiers import digits
+from firma.br.identifiers import compact
 from firma.extensions import db
 from firma.models import Customer as CustomerRow
 from firma.platform import outbox
@@ -18,8 +18,8 @@ from .shared import NotFound, answer, body, query
 
 
 def customer_by_document(cpf_cnpj: str) -> CustomerRow:
-    """The customer with these CPF/CNPJ digits (formatting ignored), else 404."""
-    customer = db.session.scalar(select(CustomerRow).where(CustomerRow.cpf_cnpj == digits(cpf_cnpj)))
+    """The customer with this CPF/CNPJ (formatting ignored, letters of an alphanumeric CNPJ kept), else 404."""
+    customer = db.session.scalar(select(CustomerRow).where(CustomerRow.cpf_cnpj == compact(cpf_cnpj)))
     if customer is None:
         raise NotFound("Cliente não encontrado.")
     return customer
@@ -32,7 +32,7 @@ def list_customers():
     params = query(CustomerQuery)
     rows = select(CustomerRow)
     if params.cpf_cnpj:
-        rows = rows.where(CustomerRow.cpf_cnpj == digits(params.cpf_cnpj))
+        rows = rows.where(CustomerRow.cpf_cnpj == compact(params.cpf_cnpj))
     return answer(page(rows, CustomerRow.id, Customer.of, params, CustomerPage))
 
 
@@ -42,7 +42,7 @@ def list_customers():
 def upsert_customer():
     """Create the customer, or update the one with this CPF/CNPJ (201 or 200)."""
     data = body(CustomerInput)
-    existing = db.session.scalar(select(CustomerRow).where(CustomerRow.cpf_cnpj == digits(data.cpf_cnpj)))
+    existing = db.session.scalar(select(CustomerRow).where(CustomerRow.cpf_cnpj == compact(data.cpf_cnpj)))
     customer = customers.save_customer(existing, data.model_dump())
     outbox.commit()
     return answer(Customer.of(customer), status=200 if existing else 201,

@@ -5,7 +5,7 @@ import binascii
 from flask import Response, g, request, url_for
 from sqlalchemy import select
 
-from firma.br.identifiers import digits
+from firma.br.identifiers import compact
 from firma.delivery import deliveries
 from firma.envelopes import create, lifecycle, sync
 from firma.extensions import db
@@ -65,7 +65,7 @@ def envelope_request() -> tuple[EnvelopeInput, bytes | None]:
 
 def signer_spec(item: SignerInput) -> create.SignerSpec:
     """An API signer as the service's SignerSpec (CPF as digits)."""
-    return create.SignerSpec(**item.model_dump(exclude={"cpf"}), cpf=digits(item.cpf) or None)
+    return create.SignerSpec(**item.model_dump(exclude={"cpf"}), cpf=compact(item.cpf) or None)
 
 
 def own_branch(branch_id: int | None) -> Branch:

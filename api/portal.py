@@ -2,7 +2,7 @@
 from flask import g
 from sqlalchemy import select
 
-from firma.br.identifiers import digits
+from firma.br.identifiers import compact
 from firma.envelopes import links
 from firma.extensions import db
 from firma.models import Envelope as EnvelopeRow, Signer as SignerRow
@@ -18,7 +18,7 @@ from .shared import answer
 @require_integration
 def portal_documents(cpf_cnpj: str):
     """Pending documents with a fresh embed link for the client, and signed ones with their download."""
-    document_number = digits(cpf_cnpj)
+    document_number = compact(cpf_cnpj)
     signers = db.session.scalars(select(SignerRow).join(EnvelopeRow).where(
         SignerRow.cpf == document_number, SignerRow.role == "client", EnvelopeRow.integration_id == g.integration.id,
         EnvelopeRow.status.in_(("pending", "completed"))).order_by(EnvelopeRow.id.desc())).all()

@@ -45,7 +45,7 @@ class Problem(Resource):
 
 
 class Customer(Resource):
-    """A customer (Cliente), found by CPF/CNPJ digits."""
+    """A customer (Cliente), found by its compact CPF/CNPJ."""
 
     id: int
     name: str

@@ -1,23 +1,12 @@
-"""Jinja filters and globals for pt-BR display."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
+"""Jinja filters for pt-BR display: each one is a br/ formatter, registered here and nowhere else."""
+from firma.br.dates import local_time
 from firma.br.identifiers import format_cpf_cnpj, mask_cpf
+from firma.br.money import money
 from firma.br.phones import format_phone
-
-BRT = ZoneInfo("America/Sao_Paulo")
-
-
-def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    return value.astimezone(BRT).strftime(fmt) if value else "—"
-
-
-def money(value) -> str:
-    whole, cents = f"{float(value or 0):,.2f}".split(".")
-    return f"R$ {whole.replace(',', '.')},{cents}"
 
 
 def register(app) -> None:
+    """Make the pt-BR formatters available to every page template."""
     app.jinja_env.filters.update(
         local_time=local_time, cpf_cnpj=format_cpf_cnpj, phone=format_phone, mask_cpf=mask_cpf, money=money,
     )

@@ -2,18 +2,11 @@
 the other actions, the progress partial, and the dashboard with its retry buttons."""
 from sqlalchemy import func, select
 
-from firma.br.identifiers import _check_digit
 from firma.envelopes import batches, create
 from firma.models import Batch, BatchItem, Contract, Delivery, Envelope, Signer
 from firma.platform import outbox
 from tests.admin_client import post
-
-
-def cpf(n: int) -> str:
-    base = [int(c) for c in f"{n + 100_000_000:09d}"]
-    first = _check_digit(base, list(range(10, 1, -1)))
-    second = _check_digit(base + [first], list(range(11, 1, -1)))
-    return "".join(map(str, base + [first, second]))
+from tests.conftest import valid_cpf
 
 
 def count(db, model, *where) -> int:
@@ -27,11 +20,11 @@ def items_by_status(db, batch_id: int) -> dict[str, int]:
 
 def test_batch_send_of_200_contracts(staff, db, make_contract, make_customer, make_template):
     template = make_template()
-    contracts = [make_contract(customer=make_customer(cpf=cpf(i)), template=template) for i in range(185)]
+    contracts = [make_contract(customer=make_customer(cpf=valid_cpf(i)), template=template) for i in range(185)]
     for i in range(185, 195):
-        contracts.append(make_contract(customer=make_customer(cpf=cpf(i)), template=template, status="cancelled"))
+        contracts.append(make_contract(customer=make_customer(cpf=valid_cpf(i)), template=template, status="cancelled"))
     for i in range(195, 200):
-        contracts.append(make_contract(customer=make_customer(cpf=cpf(i), email=None, phone=None), template=template))
+        contracts.append(make_contract(customer=make_customer(cpf=valid_cpf(i), email=None, phone=None), template=template))
     response = post(staff, "/admin/lotes", {"action": "send", "reason": "", "ids": [c.id for c in contracts]})
     assert response.status_code == 302
     batch = db.session.scalar(select(Batch))
@@ -52,8 +45,8 @@ def test_batch_send_of_200_contracts(staff, db, make_contract, make_customer, ma
 
 def test_select_all_matching_the_filter(staff, db, make_contract, make_customer, make_template):
     template = make_template()
-    drafts = [make_contract(customer=make_customer(cpf=cpf(i)), template=template) for i in range(3)]
-    make_contract(customer=make_customer(cpf=cpf(9)), template=template, status="active")
+    drafts = [make_contract(customer=make_customer(cpf=valid_cpf(i)), template=template) for i in range(3)]
+    make_contract(customer=make_customer(cpf=valid_cpf(9)), template=template, status="active")
     response = post(staff, "/admin/lotes?status=draft", {"action": "check_status", "reason": "", "select_all": "1"})
     assert response.status_code == 302
     batch = db.session.scalar(select(Batch))
@@ -63,7 +56,7 @@ def test_select_all_matching_the_filter(staff, db, make_contract, make_customer,
 
 def test_batch_cancel_update_contacts_and_check_status(staff, db, make_contract, make_customer, make_template):
     template = make_template()
-    contracts = [make_contract(customer=make_customer(cpf=cpf(i)), template=template) for i in range(3)]
+    contracts = [make_contract(customer=make_customer(cpf=valid_cpf(i)), template=template) for i in range(3)]
     for contract in contracts:
         create.create_for_contract(contract)
     outbox.commit()

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import ExifTags, Image, ImageCms
 
-from firma.identity.photos import ImageRejected, process_photo, thumbnail_jpeg
+from firma.identity.photos import ImageRejected, process_photo
 
 
 def encode(img: Image.Image, fmt: str, **kwargs: object) -> bytes:
@@ -169,11 +169,3 @@ def test_other_formats_are_refused_whatever_the_name(fmt: str) -> None:
     error = rejected(encode(halves(), fmt))
     assert error.code == "format"
     assert "JPEG, PNG ou WEBP" in str(error)
-
-
-def test_thumbnail_for_the_manifest() -> None:
-    photo = process_photo(encode(halves((1600, 1200)), "JPEG"))
-    thumb = thumbnail_jpeg(photo.jpeg)
-    with Image.open(io.BytesIO(thumb)) as out:
-        assert out.format == "JPEG" and out.size == (240, 180)
-    assert len(thumb) < len(photo.jpeg)

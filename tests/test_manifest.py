@@ -21,7 +21,8 @@ from firma.evidence.manifest import (
     LIVENESS_ACTIVE, LIVENESS_FALLBACK, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading,
     SignerEntry, describe_user_agent, event_entry, evidence_json,
 )
-from firma.evidence.manifest_pdf import THUMB_PX, html_to_pdf, manifest_html, render_manifest, thumbnail
+from firma.documents.rendering import html_to_pdf
+from firma.evidence.manifest_pdf import THUMB_PX, manifest_html, render_manifest, thumbnail
 from firma.models import Event
 
 T0 = datetime(2025, 3, 5, 17, 0, 0, 123456, tzinfo=timezone.utc)
@@ -222,7 +223,7 @@ def test_fetcher_refuses_files_and_network(loopback_server, tmp_path):
     # Even markup that does reach WeasyPrint cannot pull in a local file or call out.
     local = tmp_path / "local.png"
     local.write_bytes(base64.b64decode(thumbnail(signature_png(), keep_alpha=True).split(",", 1)[1]))
-    pdf = html_to_pdf(f'<img src="{loopback_server}/a.png"><link rel=stylesheet href="{loopback_server}/b.css">'
+    pdf, _ = html_to_pdf(f'<img src="{loopback_server}/a.png"><link rel=stylesheet href="{loopback_server}/b.css">'
                       f'<img src="{local.as_uri()}"><p>ok</p>')
     assert _Recorder.hits == []
     assert image_sizes(pdf) == []

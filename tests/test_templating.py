@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from firma.br.money import money
 from firma.br.words import date_words, money_words, number_words
-from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES, catalogue_markdown
+from firma.documents.catalogue import (
+    CATALOGUE, KIND_NAMESPACES, KIND_PLAIN_VARIABLES, all_variables, catalogue_markdown,
+)
 from firma.documents.contexts import contract_context, flatten, sample_context, service_order_context
-from firma.documents.sandbox import TemplateError, render_body, validate_template
+from firma.documents.sandbox import TemplateError, render, render_body, validate_template
 from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, ServiceOrder, Settings, Subject
 
@@ -43,13 +45,14 @@ def make_order() -> ServiceOrder:
 
 
 def every_variable(kind: str) -> str:
-    return "\n".join(f"[{{{{ {ns}.{field} }}}}]" for ns in sorted(KIND_NAMESPACES[kind]) for field in CATALOGUE[ns])
+    dotted = [f"{ns}.{field}" for ns in sorted(KIND_NAMESPACES[kind]) for field in CATALOGUE[ns]]
+    return "\n".join(f"[{{{{ {name} }}}}]" for name in [*dotted, *sorted(KIND_PLAIN_VARIABLES.get(kind, ()))])
 
 
 def test_every_catalogue_variable_renders_from_a_service_order():
     context = service_order_context(make_order(), NOW)
     body = every_variable("service_order")
-    assert validate_template(body, "service_order") == {f"{ns}.{f}" for ns in CATALOGUE for f in CATALOGUE[ns]}
+    assert validate_template(body, "service_order") == set(all_variables(KIND_NAMESPACES["service_order"]))
     out = render_body(body, context)
     for key, value in flatten(context).items():
         assert f"[{value}]" in out, key
@@ -92,7 +95,7 @@ def test_a_company_customer_is_a_legal_person():
 
 @pytest.mark.parametrize("kind", sorted(KIND_NAMESPACES))
 def test_sample_context_fills_every_variable_of_its_kind(kind):
-    out = render_body(every_variable(kind), sample_context(kind))
+    out = render(every_variable(kind), sample_context(kind), kind)
     assert "[]" not in out
 
 

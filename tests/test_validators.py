@@ -39,3 +39,25 @@ def test_email():
 def test_masks_and_formats():
     assert identifiers.format_cpf_cnpj("52998224725") == "529.982.247-25"
     assert identifiers.mask_cpf("52998224725") == "***.982.247-**"
+
+
+def test_one_money_formatter_is_decimal_safe_and_is_the_page_filter(app):
+    from decimal import Decimal
+
+    from firma.br.money import money
+
+    assert money(Decimal("1.005")) == "R$ 1,01"  # half-up on the exact decimal; a float formats 1.00499… as 1,00
+    assert money(Decimal("1234.565")) == "R$ 1.234,57" and money("99.9") == "R$ 99,90"
+    assert money(None) == "R$ 0,00" and money(1_000_000) == "R$ 1.000.000,00"
+    assert app.jinja_env.filters["money"] is money
+
+
+def test_one_local_time_for_pages_csv_and_manifest(app):
+    from datetime import datetime, timezone
+
+    from firma.br.dates import local_time, to_local
+
+    moment = datetime(2026, 11, 24, 1, 30, tzinfo=timezone.utc)
+    assert local_time(moment) == "23/11/2026 22:30" and local_time(None) == "—"
+    assert to_local(moment).utcoffset().total_seconds() == -3 * 3600
+    assert app.jinja_env.filters["local_time"] is local_time

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from firma.br.phones import validate_e164
 from firma.delivery.whatsapp import (
     ConsoleProvider, MetaCloudProvider, OpaSuiteProvider, TokenBucket, WhatsAppMessage, provider_from_settings,
-    validate_e164,
 )
 from firma.platform.errors import Refusal
 from tests.http_stub import HttpStub

@@ -1,1 +1,1 @@
-"""Brazilian formats: CPF/CNPJ, phones, e-mails, money, dates and numbers in words."""
+"""Brazilian formats: CPF/CNPJ, CEP, phones, e-mails, money, dates and numbers in words."""

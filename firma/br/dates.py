@@ -4,13 +4,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-# Dates in documents are the ISP's local dates, not UTC.
+# Dates in documents, messages and pages are the ISP's local dates, not UTC.
 LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 
 def date_br(value: date | None) -> str:
+    """dd/mm/aaaa ("" for none), as Brazilian documents write dates."""
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-def _local(moment: datetime) -> datetime:
+def to_local(moment: datetime) -> datetime:
+    """An aware moment in São Paulo time; a naive one is taken as already local."""
     return moment.astimezone(LOCAL_TZ) if moment.tzinfo else moment
+
+
+def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored (UTC) moment as São Paulo wall-clock text for pages, CSV and the manifest; "—" for none."""
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else "—"

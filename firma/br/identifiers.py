@@ -1,67 +1,84 @@
-"""CPF and CNPJ (the alphanumeric CNPJ too): validate, normalise, format and mask."""
+"""CPF and CNPJ (the alphanumeric CNPJ too): validate, normalise, format and mask, with python-stdnum.
+
+Since July 2026 the Receita Federal issues CNPJs with letters in the first 12 positions
+(`12.ABC.345/01DE-35`); stdnum checks their digits over the ASCII value − 48. Both are stored compact
+and upper-case: 11 digits for a CPF, 14 characters for a CNPJ.
+"""
 import re
 
+from stdnum.br import cnpj, cpf
 
-def digits(value: str | None) -> str:
-    return re.sub(r"\D", "", value or "")
+from firma.platform.errors import Refusal
 
-
-def _check_digit(numbers: list[int], weights: list[int]) -> int:
-    rest = sum(n * w for n, w in zip(numbers, weights)) % 11
-    return 0 if rest < 2 else 11 - rest
+CPF_REFUSED = "CPF inválido: confira os 11 dígitos."
+CNPJ_REFUSED = "CNPJ inválido: confira os 14 caracteres."
 
 
-def is_valid_cpf(value: str) -> bool:
-    d = [int(c) for c in digits(value)]
-    if len(d) != 11 or len(set(d)) == 1:
-        return False
-    first = _check_digit(d[:9], list(range(10, 1, -1)))
-    second = _check_digit(d[:10], list(range(11, 1, -1)))
-    return d[9] == first and d[10] == second
+def compact(value: str | None) -> str:
+    """The stored form of a typed CPF/CNPJ: only letters and digits, upper-case; nothing is checked."""
+    return re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
 
 
-def is_valid_cnpj(value: str) -> bool:
-    d = [int(c) for c in digits(value)]
-    if len(d) != 14 or len(set(d)) == 1:
-        return False
-    weights = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
-    first = _check_digit(d[:12], weights)
-    second = _check_digit(d[:13], [6] + weights)
-    return d[12] == first and d[13] == second
+def _repeated(number: str) -> bool:
+    # 111.111.111-11 and the like pass the check digits but are never issued.
+    return len(set(number)) == 1
 
 
-def normalise_cpf(value: str) -> str:
+def is_valid_cpf(value: str | None) -> bool:
+    """Whether the value is a CPF with correct check digits (punctuation allowed)."""
+    number = compact(value)
+    return number.isdigit() and cpf.is_valid(number) and not _repeated(number)
+
+
+def is_valid_cnpj(value: str | None) -> bool:
+    """Whether the value is a numeric or alphanumeric CNPJ with correct check digits."""
+    number = compact(value)
+    return len(number) == 14 and cnpj.is_valid(number) and not _repeated(number)
+
+
+def normalise_cpf(value: str | None) -> str:
+    """The compact CPF, or Refusal with a pt-BR message."""
     if not is_valid_cpf(value):
-        raise ValueError("CPF inválido: confira os 11 dígitos.")
-    return digits(value)
+        raise Refusal(CPF_REFUSED)
+    return compact(value)
 
 
-def normalise_cnpj(value: str) -> str:
+def normalise_cnpj(value: str | None) -> str:
+    """The compact, upper-case CNPJ, or Refusal with a pt-BR message."""
     if not is_valid_cnpj(value):
-        raise ValueError("CNPJ inválido: confira os 14 dígitos.")
-    return digits(value)
+        raise Refusal(CNPJ_REFUSED)
+    return compact(value)
 
 
-def normalise_cpf_cnpj(value: str) -> str:
-    """Digits of a valid CPF (11) or CNPJ (14)."""
-    d = digits(value)
-    if len(d) == 14:
-        return normalise_cnpj(d)
-    if len(d) == 11:
-        return normalise_cpf(d)
-    raise ValueError("Informe um CPF (11 dígitos) ou CNPJ (14 dígitos) válido.")
+def normalise_cpf_cnpj(value: str | None) -> str:
+    """A valid CPF (11 digits) or CNPJ (14 characters) in its stored form, or Refusal in pt-BR."""
+    number = compact(value)
+    if len(number) == 14:
+        return normalise_cnpj(number)
+    if len(number) == 11 and number.isdigit():
+        return normalise_cpf(number)
+    raise Refusal("Informe um CPF (11 dígitos) ou CNPJ (14 caracteres) válido.")
 
 
 def format_cpf_cnpj(value: str | None) -> str:
-    d = digits(value)
-    if len(d) == 11:
-        return f"{d[:3]}.{d[3:6]}.{d[6:9]}-{d[9:]}"
-    if len(d) == 14:
-        return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
+    """529.982.247-25 or 12.ABC.345/01DE-35 for display; anything else comes back as it was."""
+    number = compact(value)
+    if len(number) == 11 and number.isdigit():
+        return cpf.format(number)
+    if len(number) == 14:
+        return cnpj.format(number)
     return value or ""
 
 
 def mask_cpf(value: str | None) -> str:
-    """CPF with the middle digits hidden, for pages a stranger might see."""
-    d = digits(value)
-    return f"***.{d[3:6]}.{d[6:9]}-**" if len(d) == 11 else format_cpf_cnpj(value)
+    """CPF with the middle digits hidden, for pages a stranger might see (a CNPJ is public)."""
+    number = compact(value)
+    if len(number) == 11 and number.isdigit():
+        return f"***.{number[3:6]}.{number[6:9]}-**"
+    return format_cpf_cnpj(value)
+
+
+def search_key(text: str | None) -> str:
+    """The CPF/CNPJ part of a search box query ("" when it holds no digit, so names do not match CNPJs)."""
+    key = compact(text)
+    return key if any(c.isdigit() for c in key) else ""

@@ -1,28 +1,22 @@
 """The words of each message: the integration's e-mail and WhatsApp templates, filled in the sandbox.
 
-Message templates use the document variables (`{{ cliente.nome }}`, `{{ filial.nome }}`...) plus
-`{{ signatario.nome }}`, `{{ documento.titulo }}`, `{{ documento.codigo }}`, `{{ link }}` and `{{ validade }}`.
-An unknown variable is an error (`validate` at save time), never an empty string in a customer's message.
+Message templates use the catalogue's "message" kind (`{{ cliente.nome }}`, `{{ signatario.nome }}`,
+`{{ documento.titulo }}`, `{{ link }}`...) and the documents' sandbox: an unknown variable or an unsafe
+construct is refused at save time (`sandbox.check`), never an empty string in a customer's message.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-import jinja2
-from jinja2 import StrictUndefined
-from jinja2.filters import FILTERS
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.orm import object_session
 
+from firma.br.dates import date_br, to_local
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.phones import format_phone
-from firma.documents.catalogue import ALLOWED_FILTERS
+from firma.documents import sandbox
+from firma.documents.catalogue import CATALOGUE
 from firma.documents.contexts import branch_fields, customer_fields
-from firma.documents.sandbox import TemplateError
 from firma.models import Envelope, Settings, Signer
-
-LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 
 DEFAULT_SUBJECT = "{{ filial.nome }}: {{ documento.titulo }} aguarda sua assinatura"
 DEFAULT_SUBJECT_REMINDER = "Lembrete — {{ documento.titulo }} aguarda sua assinatura"
@@ -58,46 +52,9 @@ class Message:
     branch_name: str
 
 
-def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
-    env.filters = {name: FILTERS[name] for name in ALLOWED_FILTERS}
-    env.tests, env.globals = {}, {}
-    return env
-
-
-# Message bodies are plain text (the e-mail's HTML part escapes them itself), so no autoescape here.
-_TEXT = _environment(autoescape=False)
-
-
 def render(source: str, context: dict) -> str:
-    """A message template filled in the sandbox; TemplateError (pt-BR) for unknown variables or bad syntax."""
-    try:
-        return _TEXT.from_string(source).render(context).strip()
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"Erro de sintaxe na mensagem: {exc.message}", line=exc.lineno) from None
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"Variável desconhecida na mensagem: {exc.message}") from None
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"Não foi possível preencher a mensagem: {exc.message}") from None
-
-
-def validate(source: str) -> None:
-    """Raise TemplateError if a message template uses anything but the documented variables."""
-    render(source, sample_context())
-
-
-def sample_context() -> dict:
-    return {
-        "cliente": {"nome": "Maria da Silva", "cpf_cnpj": "123.456.789-09", "email": "maria@example.com",
-                    "telefone": "(11) 91234-5678", **{k: "" for k in ("tipo_pessoa", "rg", "data_nascimento",
-                    "endereco", "logradouro", "numero", "complemento", "bairro", "cidade", "uf", "cep")}},
-        "filial": {"nome": "Provedor Exemplo", "cnpj": "11.222.333/0001-81", "endereco": "", "cidade": "",
-                   "uf": "", "telefone": ""},
-        "provedor": {"nome": "Provedor Exemplo"},
-        "signatario": {"nome": "Maria da Silva", "papel": "Cliente"},
-        "documento": {"titulo": "Contrato 123", "codigo": "FRM-ABCD-EFGH"},
-        "link": "https://assinar.example/s/token", "validade": "30/11/2026", "verificacao": "https://x/verificar",
-    }
+    """A message template filled in the one sandbox (plain text, bounded); TemplateError (pt-BR) otherwise."""
+    return sandbox.render(source, context, "message").strip()
 
 
 def context_for(signer: Signer, link: str | None, *, public_url: str = "") -> dict:
@@ -108,7 +65,7 @@ def context_for(signer: Signer, link: str | None, *, public_url: str = "") -> di
     settings = session.get(Settings, 1) if session is not None else None
     expires = signer.token_expires_at or envelope.expires_at
     return {
-        "cliente": customer_fields(customer) if customer is not None else {
+        "cliente": customer_fields(customer) if customer is not None else dict.fromkeys(CATALOGUE["cliente"], "") | {
             "nome": signer.name, "cpf_cnpj": format_cpf_cnpj(signer.cpf), "email": signer.email or "",
             "telefone": format_phone(signer.phone)},
         "filial": branch_fields(envelope.branch),
@@ -116,7 +73,7 @@ def context_for(signer: Signer, link: str | None, *, public_url: str = "") -> di
         "signatario": {"nome": signer.name, "papel": signer.role_label},
         "documento": {"titulo": envelope.title, "codigo": envelope.public_code},
         "link": link or "",
-        "validade": expires.astimezone(LOCAL_TZ).strftime("%d/%m/%Y") if expires else "",
+        "validade": date_br(to_local(expires).date()) if expires else "",
         "verificacao": f"{public_url.rstrip('/')}/verificar",
     }
 

@@ -35,9 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TextIO
 
-import phonenumbers
-
-from firma.platform.errors import Refusal
+from firma.br.phones import validate_e164
 from firma.platform.outbound import DEFAULT_TIMEOUT, HttpOutcome, post_json, validate_url
 
 SendStatus = Literal["sent", "failed", "retry"]
@@ -49,22 +47,6 @@ META_DEFAULT_RATE = 80.0
 # Opa! Suite publishes no throughput limit for its instances; stay gentle unless configured otherwise.
 OPA_DEFAULT_RATE = 5.0
 ERROR_DETAIL_CHARS = 200
-
-
-def validate_e164(number: str) -> str:
-    """Return the number if it is valid, strictly formatted E.164; raise Refusal otherwise."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException as exc:
-        raise Refusal(
-            f"Telefone inválido para WhatsApp: {number!r}. Use o formato internacional, ex.: +5511987654321."
-        ) from exc
-    canonical = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if not phonenumbers.is_valid_number(parsed) or canonical != number:
-        raise Refusal(
-            f"Telefone inválido para WhatsApp: {number!r}. Use o formato internacional, ex.: +5511987654321."
-        )
-    return number
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,18 +6,14 @@ from decimal import Decimal
 
 from sqlalchemy.orm import object_session
 
-from firma.br.dates import LOCAL_TZ, _local, date_br
-from firma.br.identifiers import digits, format_cpf_cnpj
+from firma.br.dates import LOCAL_TZ, date_br, to_local
+from firma.br.cep import format_cep
+from firma.br.identifiers import format_cpf_cnpj
 from firma.br.money import money
 from firma.br.phones import format_phone
 from firma.br.words import date_words, money_words
-from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
+from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES, KIND_PLAIN_VARIABLES
 from firma.models import Branch, Contract, Customer, ServiceOrder, Settings
-
-
-def _zip(value: str) -> str:
-    d = digits(value)
-    return f"{d[:5]}-{d[5:]}" if len(d) == 8 else value
 
 
 def _customer_address(c: Customer) -> str:
@@ -25,7 +21,7 @@ def _customer_address(c: Customer) -> str:
     place = "/".join(p for p in (c.city, c.state) if p)
     line = " - ".join(p for p in (street, c.district) if p)
     line = ", ".join(p for p in (line, place) if p)
-    return f"{line}, CEP {_zip(c.zip_code)}" if c.zip_code else line
+    return f"{line}, CEP {format_cep(c.zip_code)}" if c.zip_code else line
 
 
 def customer_fields(c: Customer) -> dict[str, str]:
@@ -44,7 +40,7 @@ def customer_fields(c: Customer) -> dict[str, str]:
         "bairro": c.district or "",
         "cidade": c.city or "",
         "uf": c.state or "",
-        "cep": _zip(c.zip_code or ""),
+        "cep": format_cep(c.zip_code or ""),
     }
 
 
@@ -59,7 +55,7 @@ def contract_fields(contract: Contract, now: datetime) -> dict[str, str]:
         "dia_vencimento": str(contract.due_day or ""),
         "fidelidade_meses": str(contract.loyalty_months if contract.loyalty_months is not None else ""),
         "endereco_instalacao": contract.installation_address or _customer_address(contract.customer),
-        "data_inicio": date_br(_local(start).date()),
+        "data_inicio": date_br(to_local(start).date()),
     }
 
 
@@ -75,7 +71,7 @@ def branch_fields(b: Branch) -> dict[str, str]:
 
 
 def date_fields(now: datetime) -> dict[str, str]:
-    local = _local(now)
+    local = to_local(now)
     return {"hoje": date_br(local.date()), "extenso": date_words(local.date()), "hora": local.strftime("%H:%M")}
 
 
@@ -118,8 +114,8 @@ def service_order_context(order: ServiceOrder, now: datetime) -> dict[str, dict[
 SAMPLE_NOW = datetime(2026, 11, 23, 14, 30, tzinfo=LOCAL_TZ)
 
 
-def sample_context(kind: str) -> dict[str, dict[str, str]]:
-    """Made-up values for previewing a template before any customer exists."""
+def sample_context(kind: str) -> dict:
+    """Made-up values of every variable a template of this kind may use, for previews and save-time checks."""
     price = Decimal("99.90")
     context = {
         "cliente": {
@@ -141,10 +137,14 @@ def sample_context(kind: str) -> dict[str, dict[str, str]]:
         },
         "provedor": {"nome": "Provedor Exemplo"},
         "data": date_fields(SAMPLE_NOW),
+        "os": {"numero": "OS-4567", "assunto": "Instalação", "descricao": "Instalação de fibra óptica."},
+        "signatario": {"nome": "Maria da Silva", "papel": "Cliente"},
+        "documento": {"titulo": "Contrato 2026-000123", "codigo": "FRM-ABCD-EFGH"},
+        "link": "https://assinar.example/s/token", "validade": "30/11/2026",
+        "verificacao": "https://assinar.example/verificar",
     }
-    if "os" in KIND_NAMESPACES[kind]:
-        context["os"] = {"numero": "OS-4567", "assunto": "Instalação", "descricao": "Instalação de fibra óptica."}
-    return context
+    allowed = KIND_NAMESPACES[kind] | KIND_PLAIN_VARIABLES.get(kind, frozenset())
+    return {name: value for name, value in context.items() if name in allowed}
 
 
 def flatten(context: dict[str, dict[str, str]]) -> dict[str, str]:

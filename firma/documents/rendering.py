@@ -52,11 +52,6 @@ class RenderedDocument:
     variables: dict
 
 
-def restricted_fetcher() -> URLFetcher:
-    """WeasyPrint fetcher that loads only data: URIs, so templates cannot read files or call out."""
-    return URLFetcher(allowed_protocols={"data"})
-
-
 def _footer_left(branch_name: str, branch_cnpj: str) -> str:
     return f"{branch_name} · CNPJ {format_cpf_cnpj(branch_cnpj)}"
 
@@ -69,8 +64,9 @@ def document_html(body_html: str, *, title: str, branch_name: str, branch_cnpj: 
     )
 
 
-def _write(html: str) -> tuple[bytes, int]:
-    document = weasyprint.HTML(string=html, url_fetcher=restricted_fetcher()).render()
+def html_to_pdf(html: str) -> tuple[bytes, int]:
+    """PDF bytes and page count of an HTML page; only data: URIs load, so HTML cannot read files or call out."""
+    document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).render()
     return document.write_pdf(), len(document.pages)
 
 
@@ -79,7 +75,7 @@ def render_pdf(body_html: str, *, title: str, branch_name: str, branch_cnpj: str
     html = document_html(
         body_html, title=title, branch_name=branch_name, branch_cnpj=branch_cnpj, public_code=public_code
     )
-    return _write(html)[0]
+    return html_to_pdf(html)[0]
 
 
 def _version(template: DocumentTemplate | None, what: str) -> TemplateVersion:
@@ -100,7 +96,7 @@ def _finish(parts: list[str], *, title: str, branch: Branch, public_code: str, v
     html = document_html(
         "\n".join(parts), title=title, branch_name=branch.name, branch_cnpj=branch.cnpj, public_code=public_code
     )
-    pdf, pages = _write(html)
+    pdf, pages = html_to_pdf(html)
     flat = flatten(context)
     return RenderedDocument(
         pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), pages=pages, html=html,
@@ -189,7 +185,7 @@ def _footer_pages(sizes: list[tuple[float, float]], *, branch_name: str, branch_
         footer_right=f"Código {public_code}", stamp_sizes=[(f"{w:.2f}", f"{h:.2f}") for w, h in distinct],
         stamp_pages=[distinct.index(size) for size in sizes],
     )
-    pdf, pages = _write(html)
+    pdf, pages = html_to_pdf(html)
     if pages != len(sizes):
         raise RuntimeError(f"footer render produced {pages} pages for {len(sizes)}")
     return PdfReader(BytesIO(pdf))

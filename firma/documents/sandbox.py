@@ -1,18 +1,30 @@
-"""The one template sandbox: save-time checks against the catalogue, then rendering with autoescape."""
+"""The one template sandbox for documents and messages: save-time checks against the catalogue, then rendering.
+
+Documents render with autoescape (HTML); messages as plain text (the e-mail's HTML part escapes them).
+Both have a bounded output, so no template can build a huge text, whatever loops or filters it uses.
+"""
 from __future__ import annotations
 
 import difflib
 from functools import lru_cache
 
 import jinja2
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, nodes, pass_eval_context
 from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from firma.documents.catalogue import ALLOWED_FILTERS, CATALOGUE, KIND_NAMESPACES, _all_variables
+from firma.documents.catalogue import (
+    ALLOWED_FILTERS, CATALOGUE, KIND_LABELS, KIND_NAMESPACES, KIND_PLAIN_VARIABLES, all_variables,
+)
+from firma.documents.contexts import sample_context
 from firma.platform.errors import Refusal
 
 LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length"})
+# Loops only walk the characters of a text; two levels are plenty, three make a quick CPU bomb.
+MAX_LOOP_DEPTH = 2
+# Characters a filled template may have: a document's HTML, and a message (e-mail body, WhatsApp text).
+MAX_DOCUMENT_CHARS = 1_000_000
+MAX_MESSAGE_CHARS = 10_000
 
 # Expression and statement nodes that cannot reach anything outside the context by themselves.
 _PASSIVE = (
@@ -40,15 +52,34 @@ class TemplateError(Refusal):
         self.line = line
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
-    env.filters = {name: FILTERS[name] for name in ALLOWED_FILTERS}
+def _too_long(kind: str, limit: int) -> TemplateError:
+    what = "A mensagem preenchida" if kind == "message" else "O documento preenchido"
+    size = f"{limit:,}".replace(",", ".")  # 10.000, as Brazilians write it
+    return TemplateError(f"{what} passaria de {size} caracteres; reduza os laços e as repetições.")
+
+
+@pass_eval_context
+def _replace(eval_ctx, value, old, new, count=None):
+    """|replace, refused before it builds a text longer than any output may be (chained replaces grow fast)."""
+    text, old_text, new_text = str(value), str(old), str(new)
+    hits = text.count(old_text) if old_text else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        hits = min(hits, count)
+    if len(text) + hits * (len(new_text) - len(old_text)) > MAX_DOCUMENT_CHARS:
+        raise _too_long("document", MAX_DOCUMENT_CHARS)
+    return FILTERS["replace"](eval_ctx, value, old, new, count)
+
+
+def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    env.filters = {name: FILTERS[name] for name in ALLOWED_FILTERS} | {"replace": _replace}
     env.tests = {}
     env.globals = {}
     return env
 
 
-_ENV = _environment()
+_ENV = _environment(autoescape=True)
+_TEXT_ENV = _environment(autoescape=False)
 
 
 def _suggest(word: str, candidates: list[str]) -> str:
@@ -62,7 +93,9 @@ class _Checker:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.namespaces = KIND_NAMESPACES[kind]
+        self.plain = KIND_PLAIN_VARIABLES.get(kind, frozenset())
         self.used: set[str] = set()
+        self.depth = 0
 
     def check(self, node: nodes.Node, scope: frozenset[str]) -> None:
         if isinstance(node, nodes.Name):
@@ -86,6 +119,9 @@ class _Checker:
             raise TemplateError(f"Acesso não permitido: {node.name}", variable=node.name, line=node.lineno)
         if node.name in scope:
             return
+        if node.name in self.plain:
+            self.used.add(node.name)
+            return
         if node.name in self.namespaces:
             example = f"{node.name}.{next(iter(CATALOGUE[node.name]))}"
             raise TemplateError(
@@ -95,13 +131,14 @@ class _Checker:
 
     def _unknown_name(self, node: nodes.Name) -> None:
         if node.name in CATALOGUE:
+            kinds = ", ".join(KIND_LABELS[k] for k, allowed in KIND_NAMESPACES.items() if node.name in allowed)
             raise TemplateError(
-                f"As variáveis de {node.name} só podem ser usadas em modelos de ordem de serviço",
+                f"As variáveis de {node.name} não existem em {KIND_LABELS[self.kind]}; só em: {kinds}",
                 variable=node.name, line=node.lineno,
             )
         hint = _suggest(node.name, sorted(self.namespaces))
         if not hint:
-            fields = [v for v in _all_variables(self.namespaces) if v.split(".")[1] == node.name]
+            fields = [v for v in all_variables(self.namespaces) if v.split(".")[1] == node.name]
             hint = f" (você quis dizer {fields[0]}?)" if fields else ""
         raise TemplateError(
             f"Variável desconhecida: {{{{ {node.name} }}}}{hint}", variable=node.name, line=node.lineno
@@ -123,7 +160,7 @@ class _Checker:
             if field not in LOOP_FIELDS:
                 raise TemplateError(f"Campo desconhecido: loop.{field}", variable=dotted, line=node.lineno)
             return
-        if base_name is None or base_name in scope:
+        if base_name is None or base_name in scope or base_name in self.plain:
             raise TemplateError(
                 f"Acesso não permitido: .{field} só vale para variáveis do catálogo", variable=field,
                 line=node.lineno,
@@ -131,7 +168,7 @@ class _Checker:
         if base_name not in self.namespaces:
             self._unknown_name(base)
         if field not in CATALOGUE[base_name]:
-            hint = _suggest(dotted, _all_variables(self.namespaces))
+            hint = _suggest(dotted, all_variables(self.namespaces))
             raise TemplateError(f"Variável desconhecida: {{{{ {dotted} }}}}{hint}", variable=dotted, line=node.lineno)
         self.used.add(dotted)
 
@@ -149,16 +186,21 @@ class _Checker:
             self.check(child, scope)
 
     def _for(self, node: nodes.For, scope: frozenset[str]) -> None:
+        if self.depth >= MAX_LOOP_DEPTH:
+            raise TemplateError(f"No máximo {MAX_LOOP_DEPTH} laços {{% for %}} um dentro do outro",
+                                line=node.lineno)
         self.check(node.iter, scope)
         target = node.target
         targets = [target.name] if isinstance(target, nodes.Name) else [n.name for n in target.find_all(nodes.Name)]
         for name in targets:
-            if name.startswith("_") or name in CATALOGUE:
+            if name.startswith("_") or name in CATALOGUE or name in self.plain:
                 raise TemplateError(f"Nome de variável de laço não permitido: {name}", variable=name,
                                     line=node.lineno)
         inner = scope | set(targets) | {"loop"}
+        self.depth += 1
         for child in [*node.body, *node.else_, *([node.test] if node.test else [])]:
             self.check(child, inner)
+        self.depth -= 1
 
 
 def _parse(body: str) -> nodes.Template:
@@ -180,18 +222,44 @@ def validate_template(body: str, kind: str = "contract") -> set[str]:
 @lru_cache(maxsize=256)
 def _compiled(body: str, kind: str) -> tuple[jinja2.Template, frozenset[str]]:
     used = validate_template(body, kind)
-    return _ENV.from_string(body), frozenset(used)
+    return (_TEXT_ENV if kind == "message" else _ENV).from_string(body), frozenset(used)
+
+
+def _bounded(template: jinja2.Template, context: dict, kind: str) -> str:
+    limit = MAX_MESSAGE_CHARS if kind == "message" else MAX_DOCUMENT_CHARS
+    parts, size = [], 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        if size > limit:
+            raise _too_long(kind, limit)
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def render(body: str, context: dict, kind: str) -> str:
+    """A template of this kind filled in the sandbox, its output bounded; TemplateError (pt-BR) otherwise."""
+    template, _ = _compiled(body, kind)
+    what = "a mensagem" if kind == "message" else "o modelo"
+    try:
+        return _bounded(template, context, kind)
+    except TemplateError:
+        raise
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"Não foi possível preencher {what}: {exc.message}") from None
+    except (TypeError, ValueError) as exc:  # e.g. |round applied to text
+        raise TemplateError(f"Não foi possível preencher {what}: {exc}") from None
 
 
 def render_body(body: str, context: dict) -> str:
-    """HTML of a template body rendered in the sandbox; context values are always escaped text."""
-    template, _ = _compiled(body, "service_order" if "os" in context else "contract")
-    try:
-        return template.render(context)
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"Não foi possível preencher o modelo: {exc.message}") from None
-    except (TypeError, ValueError) as exc:  # e.g. |round applied to text
-        raise TemplateError(f"Não foi possível preencher o modelo: {exc}") from None
+    """HTML of a document template body rendered in the sandbox; context values are always escaped text."""
+    return render(body, context, "service_order" if "os" in context else "contract")
+
+
+def check(body: str, kind: str) -> set[str]:
+    """The save-time check: catalogue and safe constructs only, and it fills sample values within the limits."""
+    used = validate_template(body, kind)
+    render(body, sample_context(kind), kind)
+    return used
 
 
 def used_variables(body: str, kind: str) -> frozenset[str]:

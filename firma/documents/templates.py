@@ -7,7 +7,7 @@ from flask import current_app
 from firma.documents import previews, rendering
 from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
 from firma.documents.contexts import customer_fields, sample_context
-from firma.documents.sandbox import TemplateError, render_body, validate_template
+from firma.documents.sandbox import TemplateError, check, render_body, validate_template
 from firma.extensions import db
 from firma.models import TEMPLATE_KINDS, Customer, DocumentTemplate, TemplateTermLink, TemplateVersion, User
 
@@ -41,7 +41,7 @@ def save_template(template: DocumentTemplate | None, *, name: str, kind: str, bo
         raise TemplateError("O conteúdo do modelo está vazio.")
     if len(body) > MAX_BODY:
         raise TemplateError("O conteúdo do modelo é grande demais.")
-    validate_template(body, kind)
+    check(body, kind)
     if template is None:
         template = DocumentTemplate(kind=kind, name="")
         db.session.add(template)

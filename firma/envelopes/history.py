@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, or_, select
 
-from firma.br.identifiers import digits
+from firma.br.dates import LOCAL_TZ, local_time
+from firma.br.identifiers import search_key
 from firma.extensions import db
-from firma.filters import BRT, local_time
 from firma.models import Envelope, Signer
 
 PAGE_SIZE = 25
@@ -44,15 +44,15 @@ def query(f: Filters) -> Select:
     if f.integration_id:
         stmt = stmt.where(Envelope.integration_id == f.integration_id)
     if f.start:
-        stmt = stmt.where(Envelope.created_at >= datetime.combine(f.start, time.min, BRT))
+        stmt = stmt.where(Envelope.created_at >= datetime.combine(f.start, time.min, LOCAL_TZ))
     if f.end:
-        stmt = stmt.where(Envelope.created_at < datetime.combine(f.end + timedelta(days=1), time.min, BRT))
+        stmt = stmt.where(Envelope.created_at < datetime.combine(f.end + timedelta(days=1), time.min, LOCAL_TZ))
     text = f.q.strip()
     if text:
         like = f"%{text.lower()}%"
         signer_match = [func.lower(Signer.name).like(like)]
-        if len(digits(text)) >= 3:
-            signer_match.append(Signer.cpf.like(f"%{digits(text)}%"))
+        if len(key := search_key(text)) >= 3:
+            signer_match.append(Signer.cpf.like(f"%{key}%"))
         signers = select(Signer.envelope_id).where(or_(*signer_match))
         stmt = stmt.where(or_(Envelope.id.in_(signers), func.lower(Envelope.title).like(like),
                               func.upper(Envelope.public_code) == text.upper()))

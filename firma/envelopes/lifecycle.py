@@ -65,7 +65,3 @@ def _cleaned(normalise, value: str | None, field: str) -> str | None:
         return normalise(value)
     except ValueError as exc:
         raise Refusal(str(exc), field) from None
-
-
-def pending_signers(envelope: Envelope) -> list[Signer]:
-    return [s for s in envelope.signers if s.status not in ("signed",)]

@@ -8,12 +8,12 @@ from datetime import datetime
 import jinja2
 import qrcode
 import qrcode.image.svg
-import weasyprint
 from PIL import Image, ImageOps
 
 from firma.config import TEMPLATES_DIR
+from firma.documents.rendering import html_to_pdf
 from firma.evidence.manifest import AUTOMATIC_NOTE, NOT_COLLECTED, ManifestData
-from firma.filters import local_time
+from firma.br.dates import local_time
 
 TEMPLATES = TEMPLATES_DIR / "pdf"
 THUMB_PX = 240  # measured: full-size photos tripled the PDF; 240 px stays sharp at ~30 mm
@@ -79,15 +79,6 @@ def manifest_html(data: ManifestData) -> str:
     )
 
 
-def url_fetcher() -> weasyprint.urls.URLFetcher:
-    """A fetcher that only reads data: URIs: no file://, no network, whatever the HTML says."""
-    return weasyprint.urls.URLFetcher(allowed_protocols={"data"})
-
-
-def html_to_pdf(html: str) -> bytes:
-    return weasyprint.HTML(string=html, url_fetcher=url_fetcher()).write_pdf()
-
-
 def render_manifest(data: ManifestData) -> bytes:
     """The manifest PDF (A4, "Manifesto de assinaturas")."""
-    return html_to_pdf(manifest_html(data))
+    return html_to_pdf(manifest_html(data))[0]

@@ -19,7 +19,7 @@ MAX_FRAME_SIDE = 1920
 TILE_MIN_SCORE = 0.65  # small tiles make detectors see faces in texture (0.53 on a coffee cup)
 
 
-class _Shared:
+class SharedGraph:
     """One mediapipe graph per process, behind a lock (graphs are not safe to share across threads)."""
 
     def __init__(self, factory: Any) -> None:
@@ -35,15 +35,15 @@ class _Shared:
             yield self._instance
 
 
-_detect_full = _Shared(lambda: mp.solutions.face_detection.FaceDetection(model_selection=1))
-_detect_short = _Shared(lambda: mp.solutions.face_detection.FaceDetection(model_selection=0))
+_detect_full = SharedGraph(lambda: mp.solutions.face_detection.FaceDetection(model_selection=1))
+_detect_short = SharedGraph(lambda: mp.solutions.face_detection.FaceDetection(model_selection=0))
 
 
 class BadFrame(ValueError):
     """A frame that is not a decodable image of sane size."""
 
 
-def _decode(data: bytes) -> np.ndarray:
+def decode_image(data: bytes) -> np.ndarray:
     """Decode JPEG/PNG bytes into an RGB array, refusing oversized input before decoding."""
     if len(data) > MAX_FRAME_BYTES:
         raise BadFrame("frame too large")
@@ -116,7 +116,7 @@ def _tiled(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
 
 def detect_document_face(jpeg: bytes) -> FaceFinding:
     """Find faces on an ID document photo: full-range detector, then tiles for small card faces."""
-    rgb = _decode(jpeg)
+    rgb = decode_image(jpeg)
     with _detect_full.use() as detector:
         boxes = [b[:4] for b in _detections(detector, rgb)]
     method = "full_range"

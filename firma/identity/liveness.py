@@ -15,7 +15,7 @@ from typing import Any
 import mediapipe as mp
 import numpy as np
 
-from firma.identity.faces import BadFrame, _decode, _Shared
+from firma.identity.faces import BadFrame, decode_image, SharedGraph
 
 CHALLENGES = ("turn_left", "turn_right", "blink")
 # "Left" is the signer's own left: in the mirrored preview the signer sees the face move to the
@@ -73,7 +73,7 @@ MESSAGES = {
 }
 
 
-_mesh = _Shared(
+_mesh = SharedGraph(
     lambda: mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=2)
 )
 
@@ -156,7 +156,7 @@ def _measure(rgb: np.ndarray) -> FrameMeasure:
 
 def measure_frame(jpeg: bytes) -> FrameMeasure:
     """Measure one selfie frame (face count, size, centring, yaw, eyes, light, identity signature)."""
-    return _measure(_decode(jpeg))
+    return _measure(decode_image(jpeg))
 
 
 @dataclass
@@ -265,7 +265,7 @@ def check_burst(frames: list[bytes], challenge: list[str]) -> LivenessResult:
         code = "too_many_frames"
     else:
         try:
-            measures = [_measure(_decode(f)) for f in frames]
+            measures = [_measure(decode_image(f)) for f in frames]
         except BadFrame:
             code = "bad_frame"
         else:

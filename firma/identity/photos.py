@@ -143,10 +143,3 @@ def process_photo(
         photo = _decode_upright(img, max_side)
     jpeg = _encode(photo, JPEG_QUALITY)
     return ProcessedPhoto(jpeg, photo.width, photo.height, hashlib.sha256(jpeg).hexdigest(), original)
-
-
-def thumbnail_jpeg(data: bytes, side: int = 240) -> bytes:
-    """A small JPEG for the PDF manifest (full-size photos would triple the PDF)."""
-    with _open(data, 40_000_000) as img:
-        small = _decode_upright(img, side)
-    return _encode(small, 80)

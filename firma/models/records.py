@@ -10,11 +10,12 @@ from firma.models.base import UTCDateTime, created_at, utcnow
 
 TEMPLATE_KINDS = ("contract", "term", "service_order")
 CONTRACT_STATUSES = ("draft", "awaiting_signature", "active", "cancelled")
+# A contract's requirement switch: yes, no, or the integration's default.
 TRISTATE = ("default", "yes", "no")
 
 
 class Customer(db.Model):
-    """Cliente: the end client who signs; CPF/CNPJ stored as digits only."""
+    """Cliente: the end client who signs; CPF/CNPJ stored compact and upper-case (see br.identifiers)."""
 
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)

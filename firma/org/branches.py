@@ -38,8 +38,8 @@ def save_branch(branch: Branch | None, data: dict, *, logo: bytes | None = None)
         raise Refusal("Informe o nome da filial.", "name")
     try:
         cnpj = normalise_cnpj(data.get("cnpj") or "")
-    except ValueError as exc:
-        raise Refusal(str(exc), "cnpj") from None
+    except Refusal as exc:
+        raise Refusal(exc.message, "cnpj") from None
     color = (data.get("color") or "#0b5cad").strip()
     if not COLOUR.fullmatch(color):
         raise Refusal("Cor inválida: use o formato #rrggbb.", "color")

@@ -2,6 +2,8 @@
 from urllib.parse import urlsplit
 
 from firma.delivery import messages
+from firma.documents import sandbox
+from firma.documents.contexts import sample_context
 from firma.documents.sandbox import TemplateError
 from firma.extensions import db
 from firma.models import Integration, User
@@ -57,9 +59,9 @@ def _check(data: dict) -> dict:
     for key in MESSAGE_FIELDS:
         if data.get(key):
             try:
-                messages.validate(data[key])
+                sandbox.check(data[key], "message")
             except TemplateError as exc:
-                raise Refusal(str(exc), key) from None
+                raise Refusal(exc.message, key) from None
     if "allowed_origins" in data:
         out["allowed_origins"] = "\n".join(_origin(o) for o in (data["allowed_origins"] or "").split())
     if data.get("webhook_url"):
@@ -99,7 +101,7 @@ def message_previews(integration: Integration) -> dict[str, str]:
     out = {}
     for key, source in sources.items():
         try:
-            out[key] = messages.render(source, messages.sample_context())
+            out[key] = messages.render(source, sample_context("message"))
         except TemplateError as exc:
             out[key] = f"Erro: {exc}"
     return out

@@ -3,7 +3,8 @@
 from sqlalchemy import select
 
 from firma.br.emails import normalise_email
-from firma.br.identifiers import digits, normalise_cpf, normalise_cpf_cnpj
+from firma.br.cep import normalise_cep
+from firma.br.identifiers import normalise_cpf, normalise_cpf_cnpj
 from firma.br.phones import normalise_phone
 from firma.extensions import db
 from firma.models import Contact, Customer
@@ -25,15 +26,13 @@ def clean_field(name: str, value: str) -> str:
         if name == "phone":
             return normalise_phone(value) if value else ""
         if name == "zip_code":
-            if value and len(digits(value)) != 8:
-                raise ValueError("CEP inválido: informe os 8 dígitos.")
-            return digits(value)
+            return normalise_cep(value)
         if name == "state":
             if value and len(value) != 2:
-                raise ValueError("UF inválida: use a sigla, ex. SP.")
+                raise Refusal("UF inválida: use a sigla, ex. SP.")
             return value.upper()
-    except ValueError as exc:
-        raise Refusal(str(exc), name) from None
+    except Refusal as exc:
+        raise Refusal(exc.message, name) from None
     return value
 
 

@@ -5,7 +5,7 @@ Each function records its evidence and an audit event; views only parse requests
 from flask import current_app
 from PIL import Image, ImageDraw
 
-from firma.br.identifiers import digits, is_valid_cnpj, is_valid_cpf
+from firma.br.identifiers import compact, is_valid_cnpj, is_valid_cpf
 from firma.envelopes import links
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
@@ -14,7 +14,7 @@ from firma.platform import outbox
 from firma.platform.errors import Refusal
 from firma.sealing import finalise
 from firma.signing import signature_image
-from firma.signing.signature_image import _signature_font
+from firma.signing.signature_image import signature_font
 from firma.signing.steps import Locked, is_step_done, steps_for
 
 GEO_STATUSES = ("granted", "denied", "unavailable", "timeout", "not_shared")
@@ -33,7 +33,7 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
     limit = current_app.config["CPF_ATTEMPTS"]
     if signer.cpf_attempts >= limit:
         raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
-    value = digits(typed)
+    value = compact(typed)
     declared = not signer.cpf
     if signer.cpf:
         if value != signer.cpf:
@@ -45,7 +45,7 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
                 raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
             raise Refusal(f"O número não confere com o cadastro. Restam {left} tentativa(s).")
     elif not (is_valid_cpf(value) or is_valid_cnpj(value)):
-        raise Refusal("Informe um CPF válido (11 dígitos).")
+        raise Refusal("Informe um CPF (11 dígitos) ou CNPJ (14 caracteres) válido.")
     else:
         signer.cpf = value
     signer.identity_confirmed_at = utcnow()
@@ -83,7 +83,7 @@ def save_typed_signature(signer: Signer, typed_name: str, info: RequestInfo) -> 
         raise Refusal("Digite seu nome completo para assinar.")
     img = Image.new("RGBA", (900, 200), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
-    font = _signature_font(64)
+    font = signature_font(64)
     draw.text((20, 60), name, fill=(20, 30, 90, 255), font=font)
     png = signature_image.to_png(img.crop(img.getbbox()))
     store.save(signer, "signature", info=info, content=png, content_type="image/png",
@@ -130,7 +130,7 @@ def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: Reques
         "electronic_signature": True, "biometric_data": signer.require_selfie or signer.require_document_photo,
         "text": CONSENT_TEXT,
     })
-    _mark_signed(signer, info=info, document_sha256=document_sha256, automatic=False)
+    mark_signed(signer, info=info, document_sha256=document_sha256, automatic=False)
 
 
 CONSENT_TEXT = (
@@ -157,7 +157,8 @@ def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
     audit.record(envelope, "signer.declined", signer=signer, info=info, reason=reason[:1000])
 
 
-def _mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool) -> None:
+def mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool) -> None:
+    """Record the signature and its audit event; shared by the signer's own confirm and automatic signing."""
     signer.status, signer.signed_at, signer.document_sha256_seen = "signed", utcnow(), document_sha256
     audit.record(signer.envelope, "signer.signed", signer=signer, info=info, document_sha256=document_sha256,
                  automatic=automatic)

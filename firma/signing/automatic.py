@@ -3,7 +3,7 @@
 from firma.evidence import store
 from firma.evidence.audit import RequestInfo
 from firma.models import Signer, User, utcnow
-from firma.signing.actions import _mark_signed
+from firma.signing.actions import mark_signed
 
 
 def can_sign_automatically(user: User) -> bool:
@@ -17,4 +17,4 @@ def sign_automatically(signer: Signer) -> None:
     store.save(signer, "signature", info=info, content=user.signature_png, content_type="image/png",
                    data={"method": "stored", "user_id": user.id, "user_email": user.email})
     signer.identity_confirmed_at = signer.read_at = utcnow()
-    _mark_signed(signer, info=info, document_sha256=signer.envelope.original_sha256, automatic=True)
+    mark_signed(signer, info=info, document_sha256=signer.envelope.original_sha256, automatic=True)

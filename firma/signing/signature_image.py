@@ -41,7 +41,8 @@ def to_png(img: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _signature_font(size: int):
+def signature_font(size: int):
+    """An italic DejaVu font for typed signatures (PIL's default font when none is installed)."""
     for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf",
                  "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf"):
         try:
