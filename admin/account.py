@@ -10,7 +10,7 @@ from firma.platform.errors import Refusal
 
 from . import bp
 from .auth import page, require
-from .forms import ROLE_LABELS, EmptyForm, SignatureForm, UserForm
+from .forms import EmptyForm, SignatureForm, UserForm
 
 
 @bp.get("/conta")
@@ -65,7 +65,7 @@ def account_token_revoke():
 @require("manage_users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.name))
-    return page("admin/users.html", users=rows, roles=ROLE_LABELS)
+    return page("admin/users.html", users=rows)
 
 
 @bp.route("/usuarios/novo", methods=["GET", "POST"], defaults={"user_id": None})

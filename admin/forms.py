@@ -7,11 +7,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from firma.models import PERMISSIONS, ROLES
+from firma.models import PERMISSIONS, StaffRole
 
 REQUIRED = DataRequired(message="Campo obrigatório.")
 YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
-ROLE_LABELS = {"admin": "Administrador", "operator": "Operador", "viewer": "Consulta"}
 
 
 def coerce_id(value) -> int | None:
@@ -27,7 +26,7 @@ class UserForm(FlaskForm):
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
     email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
     cpf = StringField("CPF", validators=[Optional(), Length(max=14)])
-    role = SelectField("Perfil", choices={r: ROLE_LABELS[r] for r in ROLES})
+    role = SelectField("Perfil", choices=StaffRole.choices())
     extra_permissions = SelectMultipleField("Permissões adicionais", choices=dict(PERMISSIONS))
     active = BooleanField("Ativo", default=True)
     password = PasswordField("Senha (deixe em branco para manter)", validators=[Optional(), Length(max=200)])

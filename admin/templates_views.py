@@ -5,20 +5,17 @@ from sqlalchemy import select
 from firma.documents.sandbox import TemplateError
 from firma.documents.templates import palette, preview, preview_file, save_template
 from firma.extensions import db
-from firma.models import Customer, DocumentTemplate
+from firma.models import Customer, DocumentTemplate, TemplateKind
 from firma.platform import outbox
 
 from . import bp
 from .auth import page, require
 from .forms import TemplateForm
 
-KIND_LABELS = {"contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço"}
-
-
 @bp.get("/modelos")
 def templates():
     rows = db.session.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.name))
-    return page("admin/templates.html", templates=rows, kinds=KIND_LABELS)
+    return page("admin/templates.html", templates=rows)
 
 
 def _form(template: DocumentTemplate | None) -> TemplateForm:
@@ -42,7 +39,7 @@ def template_edit(template_id: int | None):
     template = (db.session.get(DocumentTemplate, template_id) or abort(404)) if template_id else None
     form = _form(template)
     if template is None and request.method == "GET":
-        form.kind.data = request.args.get("tipo", "contract") if request.args.get("tipo") in KIND_LABELS else "contract"
+        form.kind.data = request.args.get("tipo", "contract") if request.args.get("tipo") in tuple(TemplateKind) else "contract"
     error = None
     if form.validate_on_submit():
         auto = set(form.auto_terms.data or [])
@@ -61,7 +58,7 @@ def template_edit(template_id: int | None):
     kind = form.kind.data or "contract"
     customers = db.session.scalars(select(Customer).order_by(Customer.name).limit(200))
     return page("admin/template_form.html", status=status, form=form, template=template, error=error,
-                palette=palette(kind), customers=customers, kinds=KIND_LABELS)
+                palette=palette(kind), customers=customers)
 
 
 @bp.post("/modelos/previa")
@@ -69,7 +66,7 @@ def template_edit(template_id: int | None):
 def template_preview():
     """Page images of the body being typed (htmx, debounced); unknown variables come back flagged."""
     kind = request.form.get("kind", "contract")
-    if kind not in KIND_LABELS:
+    if kind not in tuple(TemplateKind):
         abort(400)
     customer_id = request.form.get("preview_customer_id", type=int)
     customer = db.session.get(Customer, customer_id) if customer_id else None

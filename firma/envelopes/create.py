@@ -8,7 +8,7 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
-from firma.models import Contract, Envelope, Integration, ServiceOrder, Signer, Term, User, utcnow
+from firma.models import Contract, Envelope, EventType, Integration, ServiceOrder, Signer, Term, User, utcnow
 from firma.platform import storage
 from firma.platform.errors import Refusal
 from firma.platform.tokens import new_public_code, sha256_hex
@@ -136,11 +136,11 @@ def _open(code, rendered, *, kind, title, integration, branch, signers, by, info
     )
     db.session.add(envelope)
     db.session.flush()
-    audit.record(envelope, "envelope.created", info=info, kind=kind, sha256=rendered.sha256,
+    audit.record(envelope, EventType.ENVELOPE_CREATED, info=info, kind=kind, sha256=rendered.sha256,
                  pages=rendered.pages, by=by.email if by else None)
     for order, spec in enumerate(signers, start=1):
         signer = _add_signer(envelope, spec, order, integration)
-        audit.record(envelope, "signer.added", signer=signer, info=info, role=signer.role, name=signer.name,
+        audit.record(envelope, EventType.SIGNER_ADDED, signer=signer, info=info, role=signer.role, name=signer.name,
                      channel=signer.channel)
     for signer in envelope.signers:
         if signer.user is not None and automatic.can_sign_automatically(signer.user):

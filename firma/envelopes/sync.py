@@ -89,5 +89,5 @@ def _summary(envelope: Envelope, report: SyncReport) -> str:
               "declined": "recusada"}.get(envelope.status, envelope.status)
     head = f"Assinatura {status}."
     if report.pending:
-        head += " Aguardando: " + ", ".join(f"{s.name} ({s.role_label})" for s in report.pending) + "."
+        head += " Aguardando: " + ", ".join(f"{s.name} ({s.role.label})" for s in report.pending) + "."
     return head + (" " + " ".join(report.actions) if report.actions else " Nada a corrigir.")
