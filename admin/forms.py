@@ -7,7 +7,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from firma.models import PERMISSIONS, StaffRole
+from firma.delivery.deliveries import MESSAGE_CHANNELS
+from firma.models import PERMISSIONS, StaffRole, TemplateKind
 
 REQUIRED = DataRequired(message="Campo obrigatório.")
 YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
@@ -48,12 +49,12 @@ class ContactUpdateForm(FlaskForm):
     signer_id = HiddenField()
     email = StringField("E-mail", validators=[Optional(), Length(max=254)])
     phone = StringField("Celular", validators=[Optional(), Length(max=20)])
-    channel = SelectField("Canal", choices={"": "Manter", "email": "E-mail", "whatsapp": "WhatsApp"})
+    channel = SelectField("Canal", choices={"": "Manter"} | {c.value: c.label for c in MESSAGE_CHANNELS})
 
 
 class ResendForm(FlaskForm):
     signer_id = HiddenField()
-    channel = SelectField("Canal", choices={"": "O mesmo", "email": "E-mail", "whatsapp": "WhatsApp"})
+    channel = SelectField("Canal", choices={"": "O mesmo"} | {c.value: c.label for c in MESSAGE_CHANNELS})
 
 
 class SettingsForm(FlaskForm):
@@ -173,8 +174,7 @@ class TermForm(FlaskForm):
 
 class TemplateForm(FlaskForm):
     name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
-    kind = SelectField("Tipo", choices={"contract": "Contrato", "term": "Termo",
-                                        "service_order": "Ordem de serviço"})
+    kind = SelectField("Tipo", choices=TemplateKind.choices())
     body = TextAreaField("Conteúdo (HTML com variáveis)", validators=[REQUIRED])
     active = BooleanField("Ativo", default=True)
     terms = SelectMultipleField("Termos vinculados", coerce=int)

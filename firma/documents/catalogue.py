@@ -1,6 +1,8 @@
 """The variable catalogue: every variable a template may use, by template kind, and its docs."""
 from __future__ import annotations
 
+from firma.models.vocabulary import TemplateKind
+
 CATALOGUE: dict[str, dict[str, str]] = {
     "cliente": {
         "nome": "Nome completo ou razão social do cliente",
@@ -53,12 +55,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 # Which namespaces each template kind may use; `os` exists only for service orders.
-KIND_NAMESPACES: dict[str, frozenset[str]] = {
-    "contract": frozenset(CATALOGUE) - {"os"},
-    "term": frozenset(CATALOGUE) - {"os"},
-    "service_order": frozenset(CATALOGUE),
+KIND_NAMESPACES: dict[TemplateKind, frozenset[str]] = {
+    TemplateKind.CONTRACT: frozenset(CATALOGUE) - {"os"},
+    TemplateKind.TERM: frozenset(CATALOGUE) - {"os"},
+    TemplateKind.SERVICE_ORDER: frozenset(CATALOGUE),
 }
-KIND_LABELS = {"contract": "contrato", "term": "termo", "service_order": "ordem de serviço"}
 
 ALLOWED_FILTERS = ("default", "lower", "replace", "round", "title", "trim", "upper")
 
@@ -82,7 +83,7 @@ def catalogue_markdown() -> str:
         "",
     ]
     for ns, fields in CATALOGUE.items():
-        kinds = [KIND_LABELS[k] for k, allowed in KIND_NAMESPACES.items() if ns in allowed]
+        kinds = [k.label.lower() for k, allowed in KIND_NAMESPACES.items() if ns in allowed]
         lines += [f"## `{ns}`", "", f"Disponível em: {', '.join(kinds)}.", "", "| Variável | Descrição |",
                   "|---|---|"]
         lines += [f"| `{{{{ {ns}.{field} }}}}` | {text} |" for field, text in fields.items()]
