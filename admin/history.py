@@ -30,7 +30,8 @@ def _date(name: str) -> date | None:
 def filters_from_request() -> service.Filters:
     status = request.args.get("status", "")
     return service.Filters(
-        status=EnvelopeStatus(status) if status in tuple(EnvelopeStatus) else None, branch_id=request.args.get("branch_id", type=int),
+        status=EnvelopeStatus(status) if status in tuple(EnvelopeStatus) else None,
+        branch_id=request.args.get("branch_id", type=int),
         integration_id=request.args.get("integration_id", type=int), start=_date("de"), end=_date("ate"),
         q=request.args.get("q", "")[:100],
     )

@@ -39,7 +39,8 @@ def template_edit(template_id: int | None):
     template = (db.session.get(DocumentTemplate, template_id) or abort(404)) if template_id else None
     form = _form(template)
     if template is None and request.method == "GET":
-        form.kind.data = request.args.get("tipo", "contract") if request.args.get("tipo") in tuple(TemplateKind) else "contract"
+        tipo = request.args.get("tipo")
+        form.kind.data = tipo if tipo in tuple(TemplateKind) else TemplateKind.CONTRACT
     error = None
     if form.validate_on_submit():
         auto = set(form.auto_terms.data or [])

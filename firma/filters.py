@@ -23,4 +23,6 @@ def register(app) -> None:
         local_time=local_time, cpf_cnpj=format_cpf_cnpj, phone=format_phone, mask_cpf=mask_cpf, money=money,
     )
     # The enums templates list in filters and menus (each member renders its code; `.label` is the word).
-    app.jinja_env.globals.update(ContractStatus=ContractStatus, EnvelopeStatus=EnvelopeStatus, TemplateKind=TemplateKind)
+    app.jinja_env.globals.update(
+        ContractStatus=ContractStatus, EnvelopeStatus=EnvelopeStatus, TemplateKind=TemplateKind,
+    )

@@ -1,16 +1,20 @@
 """One vocabulary: every code has a pt-BR label, readers show labels (never raw codes), writers use members."""
 import ast
+import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from pypdf import PdfWriter
 
-from firma.evidence import audit, manifest, manifest_pdf, store
 from firma.envelopes import create
+from firma.envelopes.create import SignerSpec
+from firma.evidence import audit, manifest, manifest_pdf, store
 from firma.models import (
     Channel, Delivery, DeliveryPurpose, DeliveryStatus, EventType, EvidenceKind, LabelledEnum, SignerStatus, utcnow,
 )
+from firma.platform.errors import Refusal
 from tests.faces import no_face_jpeg as jpeg
 from tests.images import signature_png
 
@@ -170,7 +174,8 @@ def test_every_evidence_kind_stored_in_the_code_base_is_a_member():
     calls = list(_calls("save", "store"))
     members = {node.args[1].attr for _, node in calls if _member_of(node.args[1], EvidenceKind)}
     # capture.py derives the document side's kind: EvidenceKind(f"document_{side}") checks it as it is built.
-    derived = [n for _, n in calls if isinstance(n.args[1], ast.Call) and getattr(n.args[1].func, "id", "") == "EvidenceKind"]
+    derived = [n for _, n in calls
+               if isinstance(n.args[1], ast.Call) and getattr(n.args[1].func, "id", "") == "EvidenceKind"]
     bad = [f"{path}:{node.lineno}" for path, node in calls
            if not _member_of(node.args[1], EvidenceKind) and node not in derived]
     assert bad == [], f"store.save without an EvidenceKind: {bad}"
@@ -183,3 +188,15 @@ def test_no_event_type_is_spelled_as_a_string_in_the_code_base():
                for node in ast.walk(ast.parse(path.read_text()))
                if isinstance(node, ast.Constant) and node.value in codes]
     assert spelled == [], f"event types as string literals (use EventType): {spelled}"
+
+
+def test_an_unknown_signer_channel_or_role_is_refused_with_its_field(db, branch):
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(595, 842)
+    writer.write(out)
+    for field, spec in (("channel", SignerSpec(role="client", name="Ana", email="a@b.test", channel="webhook")),
+                        ("role", SignerSpec(role="cliente", name="Ana", email="a@b.test"))):
+        with pytest.raises(Refusal) as refused:
+            create.create_for_upload(out.getvalue(), title="Aditivo", branch=branch, signers=[spec])
+        assert refused.value.field == field
+        db.session.rollback()

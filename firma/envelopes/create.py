@@ -8,7 +8,10 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
-from firma.models import Contract, Envelope, EventType, Integration, ServiceOrder, Signer, Term, User, utcnow
+from firma.models import (
+    SIGNER_CHANNELS, Channel, Contract, Envelope, EventType, Integration, ServiceOrder, Signer, SignerRole, Term, User,
+    utcnow,
+)
 from firma.platform import storage
 from firma.platform.errors import Refusal
 from firma.platform.tokens import new_public_code, sha256_hex
@@ -149,8 +152,12 @@ def _open(code, rendered, *, kind, title, integration, branch, signers, by, info
 
 
 def _add_signer(envelope: Envelope, spec: SignerSpec, order: int, integration: Integration) -> Signer:
-    channel = spec.channel or ("automatic" if spec.user and automatic.can_sign_automatically(spec.user)
-                               else "whatsapp" if spec.phone else "email")
+    channel = spec.channel or (Channel.AUTOMATIC if spec.user and automatic.can_sign_automatically(spec.user)
+                               else Channel.WHATSAPP if spec.phone else Channel.EMAIL)
+    if channel not in SIGNER_CHANNELS:
+        raise Refusal(f"{spec.name}: canal de envio desconhecido.", field="channel")
+    if spec.role not in tuple(SignerRole):
+        raise Refusal(f"{spec.name}: papel do signatário desconhecido.", field="role")
     if channel == "email" and not spec.email:
         raise Refusal(f"{spec.name}: e-mail obrigatório para envio por e-mail.")
     if channel == "whatsapp" and not spec.phone:

@@ -19,12 +19,15 @@ def summary(limit: int = 10) -> Summary:
     rows = dict(db.session.execute(select(Envelope.status, func.count()).group_by(Envelope.status)).all())
     counts = {status: rows.get(status, 0) for status in EnvelopeStatus}
     waiting = list(db.session.scalars(
-        select(Envelope).where(Envelope.status == EnvelopeStatus.PENDING).order_by(Envelope.created_at, Envelope.id).limit(limit)
+        select(Envelope).where(Envelope.status == EnvelopeStatus.PENDING)
+        .order_by(Envelope.created_at, Envelope.id).limit(limit)
     ))
     failed_deliveries = list(db.session.scalars(
-        select(Delivery).where(Delivery.status == DeliveryStatus.FAILED).order_by(Delivery.updated_at.desc()).limit(limit)
+        select(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
+        .order_by(Delivery.updated_at.desc()).limit(limit)
     ))
     failed_finalisations = list(db.session.scalars(
-        select(Envelope).where(Envelope.finalise_state == FinaliseState.FAILED).order_by(Envelope.id.desc()).limit(limit)
+        select(Envelope).where(Envelope.finalise_state == FinaliseState.FAILED)
+        .order_by(Envelope.id.desc()).limit(limit)
     ))
     return Summary(counts, waiting, failed_deliveries, failed_finalisations)

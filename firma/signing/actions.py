@@ -62,7 +62,8 @@ def mark_read(signer: Signer, *, seconds_per_page: dict, last_page_reached: bool
         "total_seconds": round(sum(clean.values()), 1),
     })
     signer.read_at = utcnow()
-    audit.record(signer.envelope, EventType.SIGNER_READ, signer=signer, info=info, last_page_reached=bool(last_page_reached))
+    audit.record(signer.envelope, EventType.SIGNER_READ, signer=signer, info=info,
+                 last_page_reached=bool(last_page_reached))
 
 
 def save_drawn_signature(signer: Signer, data_url: str, info: RequestInfo) -> None:

@@ -29,7 +29,8 @@ def is_step_done(signer: Signer, step: str) -> bool:
         return signer.read_at is not None
     if step == "document":
         front = store.latest(signer, EvidenceKind.DOCUMENT_FRONT)
-        return bool(front and front.data.get("face_found")) and store.latest(signer, EvidenceKind.DOCUMENT_BACK) is not None
+        back = store.latest(signer, EvidenceKind.DOCUMENT_BACK)
+        return bool(front and front.data.get("face_found")) and back is not None
     if step == "selfie":
         result = store.latest(signer, EvidenceKind.LIVENESS)
         return bool(result and (result.data.get("passed") or result.data.get("accepted_fallback")))
