@@ -9,7 +9,7 @@ from firma.platform import outbox
 
 from . import bp
 from .auth import page, require
-from .forms import ROLE_LABELS, EmptyForm, SignatureForm, UserForm, form_status, run_form
+from .forms import EmptyForm, SignatureForm, UserForm, form_status, run_form
 
 
 @bp.get("/conta")
@@ -59,7 +59,7 @@ def account_token_revoke():
 @require("manage_users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.name))
-    return page("admin/users.html", users=rows, roles=ROLE_LABELS)
+    return page("admin/users.html", users=rows)
 
 
 @bp.route("/usuarios/novo", methods=["GET", "POST"], defaults={"user_id": None})

@@ -15,14 +15,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.extensions import db
-from firma.models import PERMISSIONS, ROLES
+from firma.models import PERMISSIONS, StaffRole, TemplateKind
 from firma.platform.errors import Refusal
 from firma.records.customers import clean_field
 
 REQUIRED = DataRequired(message="Campo obrigatório.")
 YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
-ROLE_LABELS = {"admin": "Administrador", "operator": "Operador", "viewer": "Consulta"}
 
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class UserForm(FlaskForm):
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
     email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
     cpf = StringField("CPF", validators=[Optional(), Length(max=14)])
-    role = SelectField("Perfil", choices={r: ROLE_LABELS[r] for r in ROLES})
+    role = SelectField("Perfil", choices=StaffRole.choices())
     extra_permissions = SelectMultipleField("Permissões adicionais", choices=dict(PERMISSIONS))
     active = BooleanField("Ativo", default=True)
     password = PasswordField("Senha (deixe em branco para manter)", validators=[Optional(), Length(max=200)])
@@ -106,12 +106,12 @@ class ContactUpdateForm(FlaskForm):
     signer_id = HiddenField()
     email = StringField("E-mail", validators=[Optional(), Length(max=254)])
     phone = StringField("Celular", validators=[Optional(), Length(max=20)])
-    channel = SelectField("Canal", choices={"": "Manter", "email": "E-mail", "whatsapp": "WhatsApp"})
+    channel = SelectField("Canal", choices={"": "Manter"} | {c.value: c.label for c in MESSAGE_CHANNELS})
 
 
 class ResendForm(FlaskForm):
     signer_id = HiddenField()
-    channel = SelectField("Canal", choices={"": "O mesmo", "email": "E-mail", "whatsapp": "WhatsApp"})
+    channel = SelectField("Canal", choices={"": "O mesmo"} | {c.value: c.label for c in MESSAGE_CHANNELS})
 
 
 class SettingsForm(FlaskForm):
@@ -231,8 +231,7 @@ class TermForm(FlaskForm):
 
 class TemplateForm(FlaskForm):
     name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
-    kind = SelectField("Tipo", choices={"contract": "Contrato", "term": "Termo",
-                                        "service_order": "Ordem de serviço"})
+    kind = SelectField("Tipo", choices=TemplateKind.choices())
     body = TextAreaField("Conteúdo (HTML com variáveis)", validators=[REQUIRED])
     active = BooleanField("Ativo", default=True)
     terms = SelectMultipleField("Termos vinculados", coerce=int)

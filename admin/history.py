@@ -6,10 +6,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from firma.delivery import deliveries
+from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.envelopes import history as service, lifecycle, sync
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
-from firma.models import Branch, Delivery, Envelope, Evidence, Integration, Signer
+from firma.models import Branch, Delivery, Envelope, EnvelopeStatus, Evidence, Integration, Signer
 from firma.platform import outbox, storage
 
 from . import bp
@@ -27,7 +28,8 @@ def _date(name: str) -> date | None:
 def filters_from_request() -> service.Filters:
     status = request.args.get("status", "")
     return service.Filters(
-        status=status if status in service.STATUS_LABELS else "", branch_id=request.args.get("branch_id", type=int),
+        status=EnvelopeStatus(status) if status in tuple(EnvelopeStatus) else None,
+        branch_id=request.args.get("branch_id", type=int),
         integration_id=request.args.get("integration_id", type=int), start=_date("de"), end=_date("ate"),
         q=request.args.get("q", "")[:100],
     )
@@ -44,7 +46,7 @@ def history():
     f = filters_from_request()
     result = service.page(f, request.args.get("page", 1, type=int))
     return page("admin/history.html", "admin/_history_rows.html", result=result, f=f, args=filter_args(f),
-                statuses=service.STATUS_LABELS, branches=db.session.scalars(select(Branch).order_by(Branch.name)),
+                branches=db.session.scalars(select(Branch).order_by(Branch.name)),
                 integrations=db.session.scalars(select(Integration).order_by(Integration.description)))
 
 
@@ -73,7 +75,8 @@ def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None)
     return page("admin/envelope.html", status=form_status(failed) if failed else 200, envelope=envelope,
                 events=audit.events_of(envelope.id), chain_error=audit.verify_chain(envelope.id),
                 deliveries=deliveries, failed=failed, report=report,
-                form=EmptyForm(), reason_form=ReasonForm(), contact_form=ContactUpdateForm(), resend_form=ResendForm())
+                form=EmptyForm(), reason_form=ReasonForm(), contact_form=ContactUpdateForm(), resend_form=ResendForm(),
+                message_channels=MESSAGE_CHANNELS)
 
 
 @bp.get("/assinaturas/<int:envelope_id>")

@@ -4,20 +4,18 @@ from sqlalchemy import select
 
 from firma.documents.templates import palette, preview, preview_file, save_template
 from firma.extensions import db
-from firma.models import Customer, DocumentTemplate
+from firma.models import Customer, DocumentTemplate, TemplateKind
 from firma.platform import outbox
 
 from . import bp
 from .auth import page, require
 from .forms import TemplateForm, form_status, run_form
 
-KIND_LABELS = {"contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço"}
-
 
 @bp.get("/modelos")
 def templates():
     rows = db.session.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.name))
-    return page("admin/templates.html", templates=rows, kinds=KIND_LABELS)
+    return page("admin/templates.html", templates=rows)
 
 
 def _form(template: DocumentTemplate | None) -> TemplateForm:
@@ -41,7 +39,8 @@ def template_edit(template_id: int | None):
     template = (db.session.get(DocumentTemplate, template_id) or abort(404)) if template_id else None
     form = _form(template)
     if template is None and request.method == "GET":
-        form.kind.data = request.args.get("tipo", "contract") if request.args.get("tipo") in KIND_LABELS else "contract"
+        tipo = request.args.get("tipo")
+        form.kind.data = tipo if tipo in tuple(TemplateKind) else TemplateKind.CONTRACT
     if saved := run_form(form, lambda: _save(template, form)):
         outbox.commit()
         flash(f"Modelo salvo (versão {saved.current.number}).", "ok")
@@ -49,7 +48,7 @@ def template_edit(template_id: int | None):
     kind = form.kind.data or "contract"
     customers = db.session.scalars(select(Customer).order_by(Customer.name).limit(200))
     return page("admin/template_form.html", status=form_status(form), form=form, template=template,
-                palette=palette(kind), customers=customers, kinds=KIND_LABELS)
+                palette=palette(kind), customers=customers)
 
 
 def _save(template: DocumentTemplate | None, form: TemplateForm) -> DocumentTemplate:
@@ -65,7 +64,7 @@ def _save(template: DocumentTemplate | None, form: TemplateForm) -> DocumentTemp
 def template_preview():
     """Page images of the body being typed (htmx, debounced); unknown variables come back flagged."""
     kind = request.form.get("kind", "contract")
-    if kind not in KIND_LABELS:
+    if kind not in tuple(TemplateKind):
         abort(400)
     customer_id = request.form.get("preview_customer_id", type=int)
     customer = db.session.get(Customer, customer_id) if customer_id else None

@@ -5,8 +5,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import (
-    BatchAction, Body, EnvelopeKind, EnvelopeStatus, Id, MessageChannel, Price, RequestedChannel, SignerRole,
-    TemplateKind, Text, Tristate,
+    BatchAction, Body, EnvelopeKind, EnvelopeStatusCode, Id, MessageChannel, Price, RequestedChannel, SignerRoleCode,
+    TemplateKindCode, Text, Tristate,
 )
 
 # Formatted input is longer than the digits stored: "11.222.333/0001-81", "13010-000", "+55 (19) 98765-4321".
@@ -62,7 +62,7 @@ class PreviewInput(Body):
 class SignerInput(Body):
     """A signer of an uploaded PDF; the channel defaults to WhatsApp when there is a phone, else e-mail."""
 
-    role: SignerRole = "client"
+    role: SignerRoleCode = "client"
     name: Text(160, min_length=1)
     cpf: Text(14) | None = None
     email: Text(254) | None = None
@@ -145,11 +145,11 @@ class CustomerQuery(PageQuery):
 class TemplateQuery(PageQuery):
     """Active templates, optionally of one kind."""
 
-    kind: TemplateKind | None = None
+    kind: TemplateKindCode | None = None
 
 
 class EnvelopeQuery(PageQuery):
     """The integration's envelopes, optionally by status or contract."""
 
-    status: EnvelopeStatus | None = None
+    status: EnvelopeStatusCode | None = None
     contract_number: ContractNumber | None = None

@@ -9,8 +9,9 @@ from firma.br.identifiers import compact
 from firma.delivery import deliveries
 from firma.envelopes import create, lifecycle, sync
 from firma.extensions import db
-from firma.models import Branch, Contract as ContractRow, Envelope as EnvelopeRow, ServiceOrder, Signer as SignerRow
-from firma.models import Term
+from firma.models import (
+    Branch, Contract as ContractRow, Envelope as EnvelopeRow, ServiceOrder, Signer as SignerRow, Term,
+)
 from firma.platform import outbox, storage
 from firma.platform.errors import Refusal, problem
 from firma.sealing.assemble import read_attachment

@@ -10,8 +10,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.envelopes.batches import ACTIONS
-from firma.models import CHANNELS, CONTRACT_STATUSES, ENVELOPE_STATUSES, SIGNER_ROLES, SIGNER_STATUSES, TEMPLATE_KINDS
+from firma.models import (
+    SIGNER_CHANNELS, Channel, ContractStatus, DocumentKind, EnvelopeStatus, FinaliseState, SignerRole, SignerStatus,
+    TemplateKind,
+)
 from firma.models.records import TRISTATE
 
 # PostgreSQL refuses NUL in text; the schema says so, and validation refuses it before the database sees it.
@@ -20,7 +24,7 @@ MAX_ID = 2**31 - 1  # an INTEGER column
 
 
 def choices(constant) -> tuple[str, ...]:
-    """The string values of a model constant (tuple, dict of labels or enum class)."""
+    """The string values of an enum (or any iterable of codes), for a Literal the OpenAPI document lists."""
     return tuple(str(getattr(item, "value", item)) for item in constant)
 
 
@@ -32,19 +36,19 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802 (reads as a type)
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_ID)]
 
-TemplateKind = Literal[choices(TEMPLATE_KINDS)]
-EnvelopeKind = Literal[choices(TEMPLATE_KINDS) + ("upload",)]
-ContractStatus = Literal[choices(CONTRACT_STATUSES)]
-EnvelopeStatus = Literal[choices(ENVELOPE_STATUSES)]
-SignerRole = Literal[choices(SIGNER_ROLES)]
-SignerStatus = Literal[choices(SIGNER_STATUSES)]
-Channel = Literal[choices(CHANNELS)]
+TemplateKindCode = Literal[choices(TemplateKind)]
+EnvelopeKind = Literal[choices(DocumentKind)]
+ContractStatusCode = Literal[choices(ContractStatus)]
+EnvelopeStatusCode = Literal[choices(EnvelopeStatus)]
+SignerRoleCode = Literal[choices(SignerRole)]
+SignerStatusCode = Literal[choices(SignerStatus)]
+SignerChannel = Literal[choices(SIGNER_CHANNELS)]
 # "automatic" is chosen by the service for a staff user with a stored signature, never asked for by an ERP.
-RequestedChannel = Literal[tuple(c for c in choices(CHANNELS) if c != "automatic")]
-MessageChannel = Literal["email", "whatsapp"]
+RequestedChannel = Literal[tuple(c for c in choices(SIGNER_CHANNELS) if c != Channel.AUTOMATIC)]
+MessageChannel = Literal[choices(MESSAGE_CHANNELS)]
 Tristate = Literal[choices(TRISTATE)]
 BatchAction = Literal[choices(ACTIONS)]
-FinaliseState = Literal["none", "running", "done", "failed"]
+FinaliseStateCode = Literal[choices(FinaliseState)]
 DocumentName = Literal["original", "final", "manifest"]
 
 PRICE_MAX = Decimal("99999999.99")  # Numeric(10, 2)

@@ -11,12 +11,11 @@ same models: one description of each resource, no decorator magic.
 from functools import cache
 
 from flask import jsonify
-
 from pydantic.json_schema import models_json_schema
 
 from . import bp
 from .bodies import (
-    BatchInput, CancelInput, ContractInput, CustomerQuery, CustomerInput, EnvelopeInput, EnvelopeQuery, PreviewInput,
+    BatchInput, CancelInput, ContractInput, CustomerInput, CustomerQuery, EnvelopeInput, EnvelopeQuery, PreviewInput,
     ResendInput, SignerUpdate, TemplateQuery,
 )
 from .fields import NO_NUL

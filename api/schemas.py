@@ -6,12 +6,14 @@ from flask import url_for
 from pydantic import ConfigDict, PlainSerializer, WithJsonSchema
 
 from firma.evidence import store
-from firma.models import Batch as BatchRow, Contract as ContractRow, Customer as CustomerRow
-from firma.models import DocumentTemplate, Envelope as EnvelopeRow, Signer as SignerRow
+from firma.models import (
+    Batch as BatchRow, Contract as ContractRow, Customer as CustomerRow, DocumentTemplate, Envelope as EnvelopeRow,
+    Signer as SignerRow,
+)
 
 from .fields import (
-    BatchAction, Channel, ContractStatus, EnvelopeKind, EnvelopeStatus, FinaliseState, Resource, SignerRole,
-    SignerStatus, TemplateKind, Tristate,
+    BatchAction, ContractStatusCode, EnvelopeKind, EnvelopeStatusCode, FinaliseStateCode, Resource, SignerChannel,
+    SignerRoleCode, SignerStatusCode, TemplateKindCode, Tristate,
 )
 
 
@@ -89,12 +91,12 @@ class Signer(Resource):
     """A signer (signatário) and where they are in the flow."""
 
     id: int
-    role: SignerRole
+    role: SignerRoleCode
     name: str
     email: str | None
     phone: str | None
-    channel: Channel
-    status: SignerStatus
+    channel: SignerChannel
+    status: SignerStatusCode
     order: int
     require_document_photo: bool
     require_selfie: bool
@@ -134,12 +136,12 @@ class EnvelopeSummary(Resource):
     public_code: str
     kind: EnvelopeKind
     title: str
-    status: EnvelopeStatus
+    status: EnvelopeStatusCode
     contract_number: str | None
     service_order_number: str | None
     original_sha256: str
     final_sha256: str | None
-    finalise_state: FinaliseState
+    finalise_state: FinaliseStateCode
     expires_at: Timestamp
     created_at: Timestamp
     completed_at: Timestamp
@@ -181,7 +183,7 @@ class Contract(Resource):
 
     id: int
     number: str
-    status: ContractStatus
+    status: ContractStatusCode
     customer_cpf_cnpj: str
     branch_id: int
     template_id: int
@@ -213,7 +215,7 @@ class Template(Resource):
 
     id: int
     name: str
-    kind: TemplateKind
+    kind: TemplateKindCode
     active: bool
     version: int | None
 
@@ -285,7 +287,7 @@ class PendingDocument(Resource):
 
     public_code: str
     title: str
-    status: EnvelopeStatus
+    status: EnvelopeStatusCode
     created_at: Timestamp
     embed_url: str
     expires_at: Timestamp
@@ -296,7 +298,7 @@ class SignedDocument(Resource):
 
     public_code: str
     title: str
-    status: EnvelopeStatus
+    status: EnvelopeStatusCode
     created_at: Timestamp
     download_url: str
     completed_at: Timestamp

@@ -55,7 +55,7 @@ def _signer(i: int) -> SignerEntry:
         status="signed", ip=f"177.20.30.{40 + i}", user_agent=USER_AGENT, device=device, os=os_name, browser=browser,
         geolocation=Geolocation("capturada", -23.5505 + i / 100, -46.6333, 15.0, T0),
         viewed_at=T0, identity_confirmed_at=T0 + timedelta(seconds=30), read_at=T0 + timedelta(minutes=4),
-        signed_at=T0 + timedelta(minutes=7), document_sha256_seen="ab" * 32, signature_method="desenhada",
+        signed_at=T0 + timedelta(minutes=7), document_sha256_seen="ab" * 32, signature_method="drawn",
         require_document_photo=True, require_selfie=True, reading=Reading([20.0 + p for p in range(10)], True),
         liveness=Liveness(LIVENESS_ACTIVE, "virar o rosto para a esquerda, depois piscar", "aprovada", 8),
         face_match=FaceMatch(True, "rostos compatíveis", 0.31, 0.6),

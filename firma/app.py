@@ -14,6 +14,7 @@ from firma.config import ROOT
 from firma.delivery import deliveries, reminders, webhooks
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
+from firma.models import EventType
 from firma.platform import errors, jobs, outbox
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise
@@ -56,7 +57,7 @@ def register_jobs(app: Flask) -> None:
     """The queue with every job, and what runs after a commit that recorded an event: webhooks, signed copies."""
     jobs.init_app(app, JOB_MODULES)
     subscribers: dict[str, list] = {event_type: [webhooks.on_event] for event_type in webhooks.EVENTS}
-    subscribers.setdefault("envelope.completed", []).append(deliveries.on_completed)
+    subscribers.setdefault(EventType.ENVELOPE_COMPLETED, []).append(deliveries.on_completed)
     outbox.init_app(app, subscribers)
 
 

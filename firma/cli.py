@@ -77,7 +77,7 @@ def verify(pdf: Path) -> None:
     click.echo(f"selado em: {result.check.signed_at:%Y-%m-%d %H:%M:%S} UTC por {result.check.signer_common_name}")
     for signer in envelope.signers:
         when = signer.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if signer.signed_at else "—"
-        click.echo(f"  {signer.role_label}: {signer.name} — assinou em {when}")
+        click.echo(f"  {signer.role.label}: {signer.name} — assinou em {when}")
 
 
 @click.command("audit-verify")

@@ -18,7 +18,7 @@ from firma.evidence import store
 from firma.evidence.audit import RequestInfo
 from firma.extensions import csrf, limiter
 from firma.identity import capture, faces, liveness
-from firma.models import SIGNER_ROLES
+from firma.models import EvidenceKind
 from firma.platform import storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
@@ -90,7 +90,7 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
     context = dict(
         signer=signer, envelope=signer.envelope, token=token, mode=mode, step=step, steps=names,
         step_number=names.index(step) + 1 if step in names else len(names), step_title=STEP_TITLES[step],
-        error=error, form_token=form_token(token), branch=branch, roles=SIGNER_ROLES,
+        error=error, form_token=form_token(token), branch=branch,
         consent_text=actions.CONSENT_TEXT, **ctx,
     )
     if step == "read":
@@ -187,7 +187,7 @@ def geolocation(mode: str, token: str):
     except Refusal as exc:
         return render_template("signer/_geo_status.html", error=str(exc)), 422
     commit()
-    return render_template("signer/_geo_status.html", geo=store.latest(signer, "geolocation"))
+    return render_template("signer/_geo_status.html", geo=store.latest(signer, EvidenceKind.GEOLOCATION))
 
 
 @bp.post(f"/{MODES}/confirm")
@@ -257,7 +257,7 @@ def final(mode: str, token: str):
 
 def capture_context(signer) -> dict:
     """What the document and selfie steps show: the sides already sent, attempts left, fallback policy."""
-    front, back = store.latest(signer, "document_front"), store.latest(signer, "document_back")
+    front, back = store.latest(signer, EvidenceKind.DOCUMENT_FRONT), store.latest(signer, EvidenceKind.DOCUMENT_BACK)
     return dict(front=front, back=back, attempts_left=capture.attempts_left(signer),
                 max_attempts=capture.MAX_LIVENESS_ATTEMPTS, prompts=liveness.PROMPTS)
 

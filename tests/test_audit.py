@@ -3,12 +3,12 @@ from sqlalchemy import update
 from firma.cli import audit_verify
 from firma.envelopes import create
 from firma.evidence import audit
-from firma.models import Event
+from firma.models import Event, EventType
 
 
 def test_chain_links_every_event(db, make_contract):
     envelope = create.create_for_contract(make_contract())
-    audit.record(envelope, "note.added", text="olá")
+    audit.record(envelope, EventType.SIGNER_VIEWED, text="olá")
     db.session.commit()
     events = audit.events_of(envelope.id)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))

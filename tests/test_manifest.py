@@ -16,12 +16,12 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 from skimage import data as sample_images
 
+from firma.documents.rendering import html_to_pdf
 from firma.evidence import audit
 from firma.evidence.manifest import (
     LIVENESS_ACTIVE, LIVENESS_FALLBACK, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading,
     SignerEntry, describe_user_agent, event_entry, evidence_json,
 )
-from firma.documents.rendering import html_to_pdf
 from firma.evidence.manifest_pdf import THUMB_PX, manifest_html, render_manifest, thumbnail
 from firma.models import Event
 
@@ -64,7 +64,7 @@ def signer(i: int, **changes) -> SignerEntry:
         signed_at=T0 + timedelta(minutes=6), document_sha256_seen="ab" * 32,
         reading=Reading([12.0, 8.5, 30.0], True), require_selfie=True, require_document_photo=True,
         liveness=Liveness(LIVENESS_ACTIVE, "piscar, depois virar o rosto para a esquerda", "aprovada", 8),
-        face_match=FaceMatch(True, "rostos compatíveis", 0.3141, 0.6), signature_method="desenhada",
+        face_match=FaceMatch(True, "rostos compatíveis", 0.3141, 0.6), signature_method="drawn",
         document_front=photo(i), document_back=photo(i + 10), selfie=photo(i + 20), signature=signature_png(i),
     )
     return replace(entry, **changes)
@@ -123,7 +123,7 @@ def test_manifest_shows_every_signer_detail(two_signers_pdf):
     assert "Manifesto de assinaturas" in flat
     assert PdfReader(io.BytesIO(pdf)).metadata.title == "Manifesto de assinaturas"
     for s in data.signers:
-        for value in (s.name, s.cpf, s.ip, s.email, s.role_label):
+        for value in (s.name, s.cpf, s.ip, s.email, s.role.label):
             assert value in flat
     assert "Celular Samsung SM-A125F · Android 11 · Chrome Mobile 120.0.0" in flat
     assert "Celular Apple iPhone · iOS 17.2 · Mobile Safari 17.2" in flat
@@ -282,6 +282,8 @@ def test_describe_user_agent(user_agent, expected):
     assert describe_user_agent(user_agent) == expected
 
 
-def test_unknown_event_type_shows_its_code():
-    assert replace(events(1)[0], type="x.novo").type_label == "x.novo"
-    assert events(1)[0].type_label == "Link aberto pelo signatário"
+def test_event_type_is_a_member_with_its_label_and_an_unknown_one_is_refused():
+    # Changed on purpose: an unknown type used to show its code; now it cannot get into a manifest at all.
+    assert events(1)[0].type.label == "Link aberto pelo signatário"
+    with pytest.raises(ValueError):
+        replace(events(1)[0], type="x.novo")

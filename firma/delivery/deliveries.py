@@ -18,11 +18,11 @@ from firma.delivery import email, messages, whatsapp
 from firma.envelopes import links
 from firma.evidence import audit
 from firma.extensions import db
-from firma.models import Delivery, Envelope, Event, Signer, User, utcnow
+from firma.models import Channel, Delivery, Envelope, Event, EventType, Signer, User, utcnow
 from firma.platform import jobs, outbox, storage
 from firma.platform.errors import Refusal
 
-MESSAGE_CHANNELS = ("email", "whatsapp")
+MESSAGE_CHANNELS = (Channel.EMAIL, Channel.WHATSAPP)
 IN_FLIGHT = ("queued", "retry", "sending")
 # Delays after the 1st, 2nd... failed attempt of a message; after the last one the delivery fails.
 MESSAGE_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
@@ -48,7 +48,7 @@ def send_links(envelope: Envelope, *, by: User | None = None) -> list[Delivery]:
         if delivery is not None:
             queued.append(delivery)
     if queued:
-        audit.record(envelope, "envelope.sent", by=by.email if by else None,
+        audit.record(envelope, EventType.ENVELOPE_SENT, by=by.email if by else None,
                      signers=[{"signer_id": d.signer_id, "channel": d.channel} for d in queued])
     return queued
 
@@ -192,7 +192,7 @@ def _finish(delivery: Delivery, signer: Signer, status: str, *, now: datetime, r
             signer.status = "sent"
         if delivery.purpose == "reminder":
             signer.reminders_sent = (signer.reminders_sent or 0) + 1
-        audit.record(delivery.envelope, "signer.link_sent", signer=signer, channel=delivery.channel,
+        audit.record(delivery.envelope, EventType.SIGNER_LINK_SENT, signer=signer, channel=delivery.channel,
                      purpose=delivery.purpose, delivery_id=delivery.id, provider_id=delivery.provider_id)
 
 

@@ -70,7 +70,7 @@ def context_for(signer: Signer, link: str | None, *, public_url: str = "") -> di
             "telefone": format_phone(signer.phone)},
         "filial": branch_fields(envelope.branch),
         "provedor": {"nome": settings.company_name if settings else envelope.branch.name},
-        "signatario": {"nome": signer.name, "papel": signer.role_label},
+        "signatario": {"nome": signer.name, "papel": signer.role.label},
         "documento": {"titulo": envelope.title, "codigo": envelope.public_code},
         "link": link or "",
         "validade": date_br(to_local(expires).date()) if expires else "",

@@ -14,12 +14,15 @@ from sqlalchemy import select
 
 from firma.delivery import deliveries, webhook_signing
 from firma.extensions import db
-from firma.models import Delivery, Envelope, Event, Integration, User, utcnow
+from firma.models import Channel, Delivery, DeliveryStatus, Envelope, Event, EventType, Integration, User, utcnow
 from firma.platform import jobs, outbox
 from firma.platform.outbound import UnsafeUrl, post_json
 
-EVENTS = ("envelope.sent", "signer.viewed", "signer.signed", "signer.declined", "envelope.completed",
-          "envelope.cancelled", "envelope.expired", "contract.activated")
+EVENTS = (
+    EventType.ENVELOPE_SENT, EventType.SIGNER_VIEWED, EventType.SIGNER_SIGNED, EventType.SIGNER_DECLINED,
+    EventType.ENVELOPE_COMPLETED, EventType.ENVELOPE_CANCELLED, EventType.ENVELOPE_EXPIRED,
+    EventType.CONTRACT_ACTIVATED,
+)
 RETRY_FOR = timedelta(days=1)
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)
@@ -56,9 +59,9 @@ def queue_for_event(event: Event) -> Delivery | None:
     key = f"webhook:{event.id}"
     if not integration.webhook_url or db.session.scalar(select(Delivery.id).where(Delivery.dedupe_key == key)):
         return None
-    row = Delivery(dedupe_key=key, channel="webhook", purpose=event.type, envelope_id=envelope.id,
+    row = Delivery(dedupe_key=key, channel=Channel.WEBHOOK, purpose=event.type, envelope_id=envelope.id,
                    signer_id=event.signer_id, integration_id=integration.id, event_id=event.id,
-                   target=integration.webhook_url, payload=payload(event), status="queued",
+                   target=integration.webhook_url, payload=payload(event), status=DeliveryStatus.QUEUED,
                    next_attempt_at=utcnow(), log=[])
     db.session.add(row)
     db.session.flush()

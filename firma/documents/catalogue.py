@@ -1,6 +1,8 @@
 """The variable catalogue: every variable a template may use, by template kind, and its docs."""
 from __future__ import annotations
 
+from firma.models.vocabulary import TemplateKind
+
 CATALOGUE: dict[str, dict[str, str]] = {
     "cliente": {
         "nome": "Nome completo ou razão social do cliente",
@@ -77,7 +79,8 @@ KIND_NAMESPACES: dict[str, frozenset[str]] = {
     "message": frozenset({"cliente", "filial", "provedor", "signatario", "documento"}),
 }
 KIND_PLAIN_VARIABLES: dict[str, frozenset[str]] = {"message": frozenset(PLAIN_VARIABLES)}
-KIND_LABELS = {"contract": "contrato", "term": "termo", "service_order": "ordem de serviço", "message": "mensagem"}
+# How the catalogue names each kind in messages and docs ("não existem em contrato").
+KIND_LABELS = {**{kind: kind.label.lower() for kind in TemplateKind}, "message": "mensagem"}
 
 ALLOWED_FILTERS = ("default", "lower", "replace", "round", "title", "trim", "upper")
 

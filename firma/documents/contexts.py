@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import object_session
 
-from firma.br.dates import LOCAL_TZ, date_br, to_local
 from firma.br.cep import format_cep
+from firma.br.dates import LOCAL_TZ, date_br, to_local
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.money import money
 from firma.br.phones import format_phone

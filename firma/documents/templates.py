@@ -9,7 +9,7 @@ from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
 from firma.documents.contexts import customer_fields, sample_context
 from firma.documents.sandbox import TemplateError, check, render_body, validate_template
 from firma.extensions import db
-from firma.models import TEMPLATE_KINDS, Customer, DocumentTemplate, TemplateTermLink, TemplateVersion, User
+from firma.models import Customer, DocumentTemplate, TemplateKind, TemplateTermLink, TemplateVersion, User
 
 MAX_BODY = 200_000
 PREVIEW_WIDTH = 700
@@ -33,7 +33,7 @@ def palette(kind: str) -> dict[str, dict[str, str]]:
 def save_template(template: DocumentTemplate | None, *, name: str, kind: str, body: str, by: User | None = None,
                   term_links: list[tuple[int, bool]] | None = None, active: bool = True) -> DocumentTemplate:
     """Validate and save; a changed body becomes a new version, so envelopes keep the exact one they used."""
-    if kind not in TEMPLATE_KINDS:
+    if kind not in tuple(TemplateKind):
         raise TemplateError("Tipo de modelo inválido.")
     if not name.strip():
         raise TemplateError("Informe o nome do modelo.")

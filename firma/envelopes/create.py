@@ -8,7 +8,10 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
-from firma.models import Contract, Envelope, Integration, ServiceOrder, Signer, Term, User, utcnow
+from firma.models import (
+    SIGNER_CHANNELS, Channel, Contract, Envelope, EventType, Integration, ServiceOrder, Signer, SignerRole, Term, User,
+    utcnow,
+)
 from firma.platform import storage
 from firma.platform.errors import Refusal
 from firma.platform.tokens import new_public_code, sha256_hex
@@ -136,11 +139,11 @@ def _open(code, rendered, *, kind, title, integration, branch, signers, by, info
     )
     db.session.add(envelope)
     db.session.flush()
-    audit.record(envelope, "envelope.created", info=info, kind=kind, sha256=rendered.sha256,
+    audit.record(envelope, EventType.ENVELOPE_CREATED, info=info, kind=kind, sha256=rendered.sha256,
                  pages=rendered.pages, by=by.email if by else None)
     for order, spec in enumerate(signers, start=1):
         signer = _add_signer(envelope, spec, order, integration)
-        audit.record(envelope, "signer.added", signer=signer, info=info, role=signer.role, name=signer.name,
+        audit.record(envelope, EventType.SIGNER_ADDED, signer=signer, info=info, role=signer.role, name=signer.name,
                      channel=signer.channel)
     for signer in envelope.signers:
         if signer.user is not None and automatic.can_sign_automatically(signer.user):
@@ -149,8 +152,12 @@ def _open(code, rendered, *, kind, title, integration, branch, signers, by, info
 
 
 def _add_signer(envelope: Envelope, spec: SignerSpec, order: int, integration: Integration) -> Signer:
-    channel = spec.channel or ("automatic" if spec.user and automatic.can_sign_automatically(spec.user)
-                               else "whatsapp" if spec.phone else "email")
+    channel = spec.channel or (Channel.AUTOMATIC if spec.user and automatic.can_sign_automatically(spec.user)
+                               else Channel.WHATSAPP if spec.phone else Channel.EMAIL)
+    if channel not in SIGNER_CHANNELS:
+        raise Refusal(f"{spec.name}: canal de envio desconhecido.", field="channel")
+    if spec.role not in tuple(SignerRole):
+        raise Refusal(f"{spec.name}: papel do signatário desconhecido.", field="role")
     if channel == "email" and not spec.email:
         raise Refusal(f"{spec.name}: e-mail obrigatório para envio por e-mail.")
     if channel == "whatsapp" and not spec.phone:

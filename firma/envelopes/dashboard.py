@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from firma.extensions import db
-from firma.models import ENVELOPE_STATUSES, Delivery, Envelope
+from firma.models import Delivery, DeliveryStatus, Envelope, EnvelopeStatus, FinaliseState
 
 
 @dataclass
 class Summary:
-    counts: dict[str, int]
+    counts: dict[EnvelopeStatus, int]
     waiting: list[Envelope]
     failed_deliveries: list[Delivery]
     failed_finalisations: list[Envelope]
@@ -17,14 +17,17 @@ class Summary:
 
 def summary(limit: int = 10) -> Summary:
     rows = dict(db.session.execute(select(Envelope.status, func.count()).group_by(Envelope.status)).all())
-    counts = {status: rows.get(status, 0) for status in ENVELOPE_STATUSES}
+    counts = {status: rows.get(status, 0) for status in EnvelopeStatus}
     waiting = list(db.session.scalars(
-        select(Envelope).where(Envelope.status == "pending").order_by(Envelope.created_at, Envelope.id).limit(limit)
+        select(Envelope).where(Envelope.status == EnvelopeStatus.PENDING)
+        .order_by(Envelope.created_at, Envelope.id).limit(limit)
     ))
     failed_deliveries = list(db.session.scalars(
-        select(Delivery).where(Delivery.status == "failed").order_by(Delivery.updated_at.desc()).limit(limit)
+        select(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
+        .order_by(Delivery.updated_at.desc()).limit(limit)
     ))
     failed_finalisations = list(db.session.scalars(
-        select(Envelope).where(Envelope.finalise_state == "failed").order_by(Envelope.id.desc()).limit(limit)
+        select(Envelope).where(Envelope.finalise_state == FinaliseState.FAILED)
+        .order_by(Envelope.id.desc()).limit(limit)
     ))
     return Summary(counts, waiting, failed_deliveries, failed_finalisations)

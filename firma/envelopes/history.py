@@ -9,16 +9,14 @@ from sqlalchemy import Select, func, or_, select
 from firma.br.dates import LOCAL_TZ, local_time
 from firma.br.identifiers import search_key
 from firma.extensions import db
-from firma.models import Envelope, Signer
+from firma.models import Envelope, EnvelopeStatus, Signer
 
 PAGE_SIZE = 25
-STATUS_LABELS = {"pending": "Pendente", "completed": "Assinado", "cancelled": "Cancelado", "expired": "Expirado",
-                 "declined": "Recusado"}
 
 
 @dataclass
 class Filters:
-    status: str = ""
+    status: EnvelopeStatus | None = None
     branch_id: int | None = None
     integration_id: int | None = None
     start: date | None = None
@@ -75,8 +73,8 @@ def csv_text(f: Filters) -> str:
     writer.writerow(["Código", "Documento", "Situação", "Filial", "Integração", "Contrato", "Criado em",
                      "Assinado em", "Signatários"])
     for env in db.session.scalars(query(f)).yield_per(200):
-        signers = ", ".join(f"{s.name} ({s.status})" for s in env.signers)
-        writer.writerow([env.public_code, env.title, STATUS_LABELS.get(env.status, env.status), env.branch.name,
+        signers = ", ".join(f"{s.name} ({s.status.label})" for s in env.signers)
+        writer.writerow([env.public_code, env.title, env.status.label, env.branch.name,
                          env.integration_id, env.contract.number if env.contract else "",
                          local_time(env.created_at), local_time(env.completed_at), signers])
     return out.getvalue()

@@ -6,7 +6,7 @@ from firma.br.phones import normalise_phone
 from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
-from firma.models import Envelope, Signer, User, utcnow
+from firma.models import Envelope, EventType, Signer, User, utcnow
 from firma.platform.errors import Refusal
 
 
@@ -21,7 +21,7 @@ def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: Req
         links.revoke(signer)
     if envelope.contract is not None and envelope.kind == "contract" and envelope.contract.status == "awaiting_signature":
         envelope.contract.status = "draft"
-    audit.record(envelope, "envelope.cancelled", info=info, reason=reason.strip(), by=by.email if by else None)
+    audit.record(envelope, EventType.ENVELOPE_CANCELLED, info=info, reason=reason.strip(), by=by.email if by else None)
     return envelope
 
 
@@ -35,7 +35,7 @@ def expire(envelope: Envelope, *, now: datetime | None = None) -> bool:
         if not signer.is_done:
             signer.status = "expired"
         links.revoke(signer)
-    audit.record(envelope, "envelope.expired")
+    audit.record(envelope, EventType.ENVELOPE_EXPIRED)
     return True
 
 
@@ -52,7 +52,7 @@ def update_contact(signer: Signer, *, email: str | None, phone: str | None, chan
     if signer.channel == "whatsapp" and not signer.phone:
         raise Refusal("Celular obrigatório para envio por WhatsApp.")
     links.revoke(signer)
-    audit.record(signer.envelope, "signer.contact_updated", signer=signer, info=info, old=old,
+    audit.record(signer.envelope, EventType.SIGNER_CONTACT_UPDATED, signer=signer, info=info, old=old,
                  new={"email": signer.email, "phone": signer.phone, "channel": signer.channel},
                  by=by.email if by else None)
 

@@ -14,7 +14,7 @@ from firma.delivery import deliveries, webhooks
 from firma.envelopes import lifecycle
 from firma.evidence import audit
 from firma.extensions import db
-from firma.models import Delivery, Envelope, Signer, utcnow
+from firma.models import Delivery, Envelope, EventType, Signer, SignerStatus, utcnow
 from firma.platform import outbox
 from firma.sealing import finalise
 
@@ -50,9 +50,9 @@ def sync_envelope(envelope: Envelope, *, now: datetime | None = None) -> SyncRep
 
 def _signers_from_events(envelope: Envelope, report: SyncReport) -> None:
     """A signer whose signature event is recorded but whose row says otherwise is corrected from the log."""
-    signed = {e.signer_id for e in audit.events_of(envelope.id) if e.type == "signer.signed"}
+    signed = {e.signer_id for e in audit.events_of(envelope.id) if e.type == EventType.SIGNER_SIGNED}
     for signer in envelope.signers:
-        if signer.id in signed and signer.status != "signed":
+        if signer.id in signed and signer.status != SignerStatus.SIGNED:
             signer.status = "signed"
             report.actions.append(f"{signer.name}: situação corrigida para assinado, conforme o registro de eventos.")
 
@@ -88,5 +88,5 @@ def _summary(envelope: Envelope, report: SyncReport) -> str:
               "declined": "recusada"}.get(envelope.status, envelope.status)
     head = f"Assinatura {status}."
     if report.pending:
-        head += " Aguardando: " + ", ".join(f"{s.name} ({s.role_label})" for s in report.pending) + "."
+        head += " Aguardando: " + ", ".join(f"{s.name} ({s.role.label})" for s in report.pending) + "."
     return head + (" " + " ".join(report.actions) if report.actions else " Nada a corrigir.")

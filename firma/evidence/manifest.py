@@ -18,46 +18,15 @@ from user_agents import parse as parse_user_agent
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.phones import format_phone
 from firma.evidence import audit
-from firma.models import Envelope, Event, Evidence, Signer
-from firma.models.envelopes import SignerLabels
+from firma.models import (
+    Channel, DocumentKind, Envelope, EnvelopeStatus, Event, EventType, Evidence, EvidenceKind, GeolocationStatus,
+    LivenessChallenge, SignatureMethod, Signer, SignerRole, SignerStatus,
+)
 from firma.platform import storage
 
 EVIDENCE_FORMAT = "firma-evidence/1"
 NOT_COLLECTED = "não coletado"
 
-KIND_LABELS = {
-    "contract": "Contrato", "term": "Termo", "service_order": "Ordem de serviço", "upload": "Documento enviado",
-}
-ENVELOPE_STATUS_LABELS = {
-    "pending": "Pendente", "completed": "Concluído", "cancelled": "Cancelado", "expired": "Expirado",
-    "declined": "Recusado",
-}
-EVENT_LABELS = {  # types written through firma.audit.record; an unknown type shows its code
-    "envelope.created": "Envelope criado",
-    "envelope.cancelled": "Envelope cancelado",
-    "envelope.expired": "Envelope expirado",
-    "envelope.finalise_failed": "Falha ao gerar o documento final",
-    "envelope.completed": "Documento final gerado e selado",
-    "contract.activated": "Contrato ativado",
-    "signer.added": "Signatário incluído",
-    "signer.contact_updated": "Contato do signatário corrigido",
-    "signer.viewed": "Link aberto pelo signatário",
-    "signer.identity_confirmed": "Identidade confirmada (CPF)",
-    "signer.identity_failed": "CPF informado não confere",
-    "signer.read": "Leitura do documento concluída",
-    "signer.signature_captured": "Assinatura registrada",
-    "signer.geolocation": "Localização registrada",
-    "signer.signed": "Documento assinado",
-    "signer.declined": "Assinatura recusada",
-}
-CHALLENGE_LABELS = {
-    "turn_left": "virar o rosto para a esquerda", "turn_right": "virar o rosto para a direita", "blink": "piscar",
-}
-GEO_STATUS_LABELS = {  # firma.signing.GEO_STATUSES
-    "denied": "negada", "unavailable": "indisponível", "timeout": "indisponível (tempo esgotado)",
-    "not_shared": "não compartilhada pelo signatário",
-}
-SIGNATURE_METHODS = {"drawn": "desenhada", "typed": "nome digitado", "stored": "armazenada"}
 LIVENESS_ACTIVE = "prova de vida ativa por desafio"
 LIVENESS_FALLBACK = "não verificada (sem câmera)"
 AUTOMATIC_NOTE = "assinado automaticamente com assinatura armazenada do usuário"
@@ -103,17 +72,17 @@ class Reading:
 
 
 @dataclass
-class SignerEntry(SignerLabels):
+class SignerEntry:
     """Everything the manifest shows about one signer; image fields hold the original JPEG/PNG bytes."""
 
     order: int
-    role: str
+    role: SignerRole
     name: str
     cpf: str
     email: str
     phone: str
-    channel: str
-    status: str
+    channel: Channel
+    status: SignerStatus
     ip: str | None = None
     user_agent: str | None = None
     device: str = NOT_COLLECTED
@@ -128,7 +97,7 @@ class SignerEntry(SignerLabels):
     decline_reason: str | None = None
     document_sha256_seen: str | None = None
     automatic: bool = False
-    signature_method: str | None = None
+    signature_method: SignatureMethod | None = None
     require_document_photo: bool = False
     require_selfie: bool = False
     reading: Reading | None = None
@@ -140,6 +109,12 @@ class SignerEntry(SignerLabels):
     selfie: bytes | None = field(default=None, repr=False)
     signature: bytes | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # Plain data may come with stored strings (tests, benchmarks): hold members so the template has labels.
+        self.role, self.channel, self.status = SignerRole(self.role), Channel(self.channel), SignerStatus(self.status)
+        if self.signature_method is not None:
+            self.signature_method = SignatureMethod(self.signature_method)
+
 
 
 @dataclass(frozen=True)
@@ -148,7 +123,7 @@ class EventEntry:
 
     seq: int
     time: datetime
-    type: str
+    type: EventType
     signer_name: str | None
     ip: str | None
     hash: str
@@ -157,9 +132,8 @@ class EventEntry:
     user_agent: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def type_label(self) -> str:
-        return EVENT_LABELS.get(self.type, self.type)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", EventType(self.type))
 
 
 @dataclass
@@ -168,8 +142,8 @@ class ManifestData:
 
     code: str
     title: str
-    kind: str
-    status: str
+    kind: DocumentKind
+    status: EnvelopeStatus
     created_at: datetime
     completed_at: datetime | None
     original_sha256: str
@@ -184,13 +158,8 @@ class ManifestData:
     signers: list[SignerEntry] = field(default_factory=list)
     events: list[EventEntry] = field(default_factory=list)
 
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
-
-    @property
-    def status_label(self) -> str:
-        return ENVELOPE_STATUS_LABELS.get(self.status, self.status)
+    def __post_init__(self) -> None:
+        self.kind, self.status = DocumentKind(self.kind), EnvelopeStatus(self.status)
 
 
 # --- collecting from the ORM ---------------------------------------------------------------------
@@ -204,10 +173,10 @@ def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
     """Gather the manifest's plain data from an envelope, its signers' evidence and its event log."""
     version = envelope.template_version
     status, completed_at = envelope.status, envelope.completed_at
-    signed = [s.signed_at for s in envelope.signers if s.status == "signed" and s.signed_at]
-    if status == "pending" and signed and len(signed) == len(envelope.signers):
+    signed = [s.signed_at for s in envelope.signers if s.status == SignerStatus.SIGNED and s.signed_at]
+    if status == EnvelopeStatus.PENDING and signed and len(signed) == len(envelope.signers):
         # Finalisation renders before it marks the envelope completed: the last signature is the completion.
-        status, completed_at = "completed", completed_at or max(signed)
+        status, completed_at = EnvelopeStatus.COMPLETED, completed_at or max(signed)
     return ManifestData(
         code=envelope.public_code,
         title=envelope.title,
@@ -253,10 +222,10 @@ def _file(row: Evidence | None) -> bytes | None:
 
 def _signer_entry(signer: Signer) -> SignerEntry:
     ev = _current_evidence(signer)
-    device = ev.get("device")
-    signature = ev.get("signature")
-    method = signature.data.get("method") if signature else None
-    automatic = signer.channel == "automatic" or method == "stored"
+    device = ev.get(EvidenceKind.DEVICE)
+    signature = ev.get(EvidenceKind.SIGNATURE)
+    method = SignatureMethod(signature.data["method"]) if signature and signature.data.get("method") else None
+    automatic = signer.channel == Channel.AUTOMATIC or method == SignatureMethod.STORED
     source = device or signature
     ip = (device.data.get("ip") if device else None) or (source.ip if source else None)
     user_agent = (device.data.get("user_agent") if device else None) or (source.user_agent if source else None)
@@ -265,16 +234,17 @@ def _signer_entry(signer: Signer) -> SignerEntry:
         order=signer.order, role=signer.role, name=signer.name, cpf=format_cpf_cnpj(signer.cpf),
         email=signer.email or "", phone=format_phone(signer.phone), channel=signer.channel, status=signer.status,
         ip=ip, user_agent=user_agent, device=kind, os=os_name, browser=browser,
-        geolocation=_geolocation(ev.get("geolocation"), automatic),
+        geolocation=_geolocation(ev.get(EvidenceKind.GEOLOCATION), automatic),
         viewed_at=signer.viewed_at, identity_confirmed_at=signer.identity_confirmed_at, read_at=signer.read_at,
         signed_at=signer.signed_at, declined_at=signer.declined_at, decline_reason=signer.decline_reason,
         document_sha256_seen=signer.document_sha256_seen, automatic=automatic,
-        signature_method=SIGNATURE_METHODS.get(method, method) if method else None,
+        signature_method=method,
         require_document_photo=signer.require_document_photo, require_selfie=signer.require_selfie,
-        reading=_reading(ev.get("reading")), liveness=_liveness(ev.get("liveness")),
-        face_match=_face_match(ev.get("face_match")),
-        document_front=_file(ev.get("document_front")), document_back=_file(ev.get("document_back")),
-        selfie=_file(ev.get("selfie")), signature=_file(signature),
+        reading=_reading(ev.get(EvidenceKind.READING)), liveness=_liveness(ev.get(EvidenceKind.LIVENESS)),
+        face_match=_face_match(ev.get(EvidenceKind.FACE_MATCH)),
+        document_front=_file(ev.get(EvidenceKind.DOCUMENT_FRONT)),
+        document_back=_file(ev.get(EvidenceKind.DOCUMENT_BACK)),
+        selfie=_file(ev.get(EvidenceKind.SELFIE)), signature=_file(signature),
     )
 
 
@@ -296,11 +266,11 @@ def _geolocation(row: Evidence | None, automatic: bool) -> Geolocation:
     if row is None:
         return Geolocation("não solicitada" if automatic else NOT_COLLECTED)
     data = row.data
-    status = str(data.get("status") or "unavailable")
-    if status == "granted":
-        return Geolocation("capturada", float(data["latitude"]), float(data["longitude"]),
+    status = GeolocationStatus(data.get("status") or GeolocationStatus.UNAVAILABLE)
+    if status == GeolocationStatus.GRANTED:
+        return Geolocation(status.label, float(data["latitude"]), float(data["longitude"]),
                            float(data.get("accuracy_m") or 0), row.captured_at)
-    return Geolocation(GEO_STATUS_LABELS.get(status, status), captured_at=row.captured_at)
+    return Geolocation(status.label, captured_at=row.captured_at)
 
 
 def _reading(row: Evidence | None) -> Reading | None:
@@ -318,7 +288,7 @@ def _liveness(row: Evidence | None) -> Liveness | None:
     data = row.data
     frames = data.get("frames") or []
     count = len(frames) if isinstance(frames, list) else int(frames)
-    challenge = ", depois ".join(CHALLENGE_LABELS.get(c, c) for c in data.get("challenge") or []) or "—"
+    challenge = ", depois ".join(LivenessChallenge(c).label for c in data.get("challenge") or []) or "—"
     if data.get("accepted_fallback"):
         return Liveness(LIVENESS_FALLBACK, "—", "não verificada", count)
     result = "aprovada" if data.get("passed") else f"reprovada: {data.get('message') or data.get('code') or '—'}"

@@ -10,13 +10,15 @@ import qrcode
 import qrcode.image.svg
 from PIL import Image, ImageOps
 
+from firma.br.dates import local_time
 from firma.config import TEMPLATES_DIR
 from firma.documents.rendering import html_to_pdf
 from firma.evidence.manifest import AUTOMATIC_NOTE, NOT_COLLECTED, ManifestData
-from firma.br.dates import local_time
+from firma.models import EvidenceKind
 
 TEMPLATES = TEMPLATES_DIR / "pdf"
 THUMB_PX = 240  # measured: full-size photos tripled the PDF; 240 px stays sharp at ~30 mm
+THUMB_ROWS = ((EvidenceKind.DOCUMENT_FRONT, EvidenceKind.DOCUMENT_BACK), (EvidenceKind.SELFIE, EvidenceKind.SIGNATURE))
 
 
 def thumbnail(data: bytes | None, *, keep_alpha: bool = False) -> str | None:
@@ -68,14 +70,15 @@ def manifest_html(data: ManifestData) -> str:
     """The manifest as HTML with every image inlined as a data: URI (thumbnails made here)."""
     thumbs = [
         {
-            "document_front": thumbnail(s.document_front), "document_back": thumbnail(s.document_back),
-            "selfie": thumbnail(s.selfie), "signature": thumbnail(s.signature, keep_alpha=True),
+            EvidenceKind.DOCUMENT_FRONT: thumbnail(s.document_front),
+            EvidenceKind.DOCUMENT_BACK: thumbnail(s.document_back),
+            EvidenceKind.SELFIE: thumbnail(s.selfie), EvidenceKind.SIGNATURE: thumbnail(s.signature, keep_alpha=True),
         }
         for s in data.signers
     ]
     return _env.get_template("manifest.html").render(
         m=data, signers=list(zip(data.signers, thumbs)), qr=qr_data_uri(data.verification_url),
-        not_collected=NOT_COLLECTED, automatic_note=AUTOMATIC_NOTE,
+        not_collected=NOT_COLLECTED, automatic_note=AUTOMATIC_NOTE, thumb_rows=THUMB_ROWS,
     )
 
 

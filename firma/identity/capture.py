@@ -13,7 +13,7 @@ from flask import current_app
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
 from firma.identity import facematch, faces, liveness, photos
-from firma.models import Evidence, Signer
+from firma.models import EventType, Evidence, EvidenceKind, Signer
 from firma.platform import storage
 from firma.platform.errors import Refusal
 from firma.signing.steps import Locked
@@ -34,7 +34,7 @@ def _photo(signer: Signer, data: bytes) -> photos.ProcessedPhoto:
     try:
         return photos.process_photo(data, max_bytes=current_app.config["MAX_UPLOAD_BYTES"])
     except photos.ImageRejected as exc:
-        audit.record(signer.envelope, "signer.photo_rejected", signer=signer, code=exc.code)
+        audit.record(signer.envelope, EventType.SIGNER_PHOTO_REJECTED, signer=signer, code=exc.code)
         raise Refusal(str(exc)) from None
 
 
@@ -47,11 +47,11 @@ def save_document_photo(signer: Signer, side: str, data: bytes, info: RequestInf
     if side == "front":
         finding = faces.detect_document_face(photo.jpeg)
         record.update(face_found=finding.found, face=finding.to_dict())
-    row = store.save(signer, f"document_{side}", info=info, content=photo.jpeg, content_type="image/jpeg",
+    row = store.save(signer, EvidenceKind(f"document_{side}"), info=info, content=photo.jpeg, content_type="image/jpeg",
                          data=record)
-    audit.record(signer.envelope, "signer.document_photo", signer=signer, info=info, side=side,
+    audit.record(signer.envelope, EventType.SIGNER_DOCUMENT_PHOTO, signer=signer, info=info, side=side,
                  sha256=photo.sha256, face_found=record.get("face_found"))
-    if side == "front" and record["face_found"] and store.latest(signer, "selfie") is not None:
+    if side == "front" and record["face_found"] and store.latest(signer, EvidenceKind.SELFIE) is not None:
         match_faces(signer, info)  # a retaken document after the selfie is compared again
     return row
 
@@ -89,12 +89,12 @@ def check_selfie_burst(signer: Signer, frames: list[bytes], info: RequestInfo) -
     result = liveness.check_burst(frames, challenge)
     data = result.to_dict() | {"attempt": signer.liveness_attempts, "method": "active_challenge"}
     content = _frames_zip(frames) if 0 < len(frames) <= liveness.MAX_FRAMES else None
-    store.save(signer, "liveness", info=info, content=content,
+    store.save(signer, EvidenceKind.LIVENESS, info=info, content=content,
                    content_type="application/zip" if content else None, data=data)
     if result.passed:
-        store.save(signer, "selfie", info=info, content=_representative(frames, result),
+        store.save(signer, EvidenceKind.SELFIE, info=info, content=_representative(frames, result),
                        content_type="image/jpeg", data={"method": "burst", "challenge": challenge})
-    audit.record(signer.envelope, "signer.liveness", signer=signer, info=info, passed=result.passed,
+    audit.record(signer.envelope, EventType.SIGNER_LIVENESS, signer=signer, info=info, passed=result.passed,
                  code=result.code, challenge=challenge, attempt=signer.liveness_attempts)
     if result.passed:
         match_faces(signer, info)
@@ -119,13 +119,13 @@ def save_fallback_selfie(signer: Signer, data: bytes, info: RequestInfo) -> Evid
     finding = faces.detect_document_face(photo.jpeg)
     if not finding.found:
         raise Refusal(NO_FACE_ON_SELFIE)
-    row = store.save(signer, "selfie", info=info, content=photo.jpeg, content_type="image/jpeg",
+    row = store.save(signer, EvidenceKind.SELFIE, info=info, content=photo.jpeg, content_type="image/jpeg",
                          data={"method": "fallback_photo", "face": finding.to_dict(), "original": photo.original})
-    store.save(signer, "liveness", info=info, data={
+    store.save(signer, EvidenceKind.LIVENESS, info=info, data={
         "passed": False, "accepted_fallback": True, "code": "not_verified", "method": "fallback_photo",
         "message": FALLBACK_MESSAGE, "challenge": [], "frames": [],
     })
-    audit.record(signer.envelope, "signer.liveness", signer=signer, info=info, passed=False,
+    audit.record(signer.envelope, EventType.SIGNER_LIVENESS, signer=signer, info=info, passed=False,
                  code="not_verified", fallback=True)
     match_faces(signer, info)
     return row
@@ -133,8 +133,8 @@ def save_fallback_selfie(signer: Signer, data: bytes, info: RequestInfo) -> Evid
 
 def match_faces(signer: Signer, info: RequestInfo) -> Evidence | None:
     """Compare the selfie with the document's face when both exist; without the extra, say so."""
-    selfie, front = store.latest(signer, "selfie"), store.latest(signer, "document_front")
+    selfie, front = store.latest(signer, EvidenceKind.SELFIE), store.latest(signer, EvidenceKind.DOCUMENT_FRONT)
     if selfie is None or front is None or not front.data.get("face_found"):
         return None
     result = facematch.match_faces(storage.read(selfie.path), storage.read(front.path))
-    return store.save(signer, "face_match", info=info, data=result.to_dict())
+    return store.save(signer, EvidenceKind.FACE_MATCH, info=info, data=result.to_dict())

@@ -15,16 +15,17 @@ from typing import Any
 import mediapipe as mp
 import numpy as np
 
-from firma.identity.faces import BadFrame, decode_image, SharedGraph
+from firma.identity.faces import BadFrame, SharedGraph, decode_image
+from firma.models import LivenessChallenge
 
-CHALLENGES = ("turn_left", "turn_right", "blink")
+CHALLENGES = tuple(LivenessChallenge)
 # "Left" is the signer's own left: in the mirrored preview the signer sees the face move to the
 # left of the screen. In the unmirrored camera frame the server receives, the nose then moves
 # towards the image's right, so the yaw ratio below rises. Frames must be sent unmirrored.
-PROMPTS = {
-    "turn_left": "Vire devagar o rosto para a esquerda",
-    "turn_right": "Vire devagar o rosto para a direita",
-    "blink": "Pisque devagar",
+PROMPTS = {  # the instruction the signer reads; the challenge's label is what the manifest reports
+    LivenessChallenge.TURN_LEFT: "Vire devagar o rosto para a esquerda",
+    LivenessChallenge.TURN_RIGHT: "Vire devagar o rosto para a direita",
+    LivenessChallenge.BLINK: "Pisque devagar",
 }
 
 # FaceMesh landmarks (image-left/right): nose tip, the eyes as p1..p6 for the EAR formula.
@@ -214,9 +215,9 @@ def _observe(measures: list[FrameMeasure], challenge: list[str]) -> dict[str, in
     rest = min(max(rest, 0.5 - BASELINE_YAW_SPAN), 0.5 + BASELINE_YAW_SPAN)
     open_ear = float(np.percentile([m.ear for m in measures], OPEN_EAR_PERCENTILE))
     tests = {
-        "turn_left": lambda m: m.yaw >= rest + YAW_DELTA,
-        "turn_right": lambda m: m.yaw <= rest - YAW_DELTA,
-        "blink": lambda m: m.ear <= BLINK_RATIO * open_ear,
+        LivenessChallenge.TURN_LEFT: lambda m: m.yaw >= rest + YAW_DELTA,
+        LivenessChallenge.TURN_RIGHT: lambda m: m.yaw <= rest - YAW_DELTA,
+        LivenessChallenge.BLINK: lambda m: m.ear <= BLINK_RATIO * open_ear,
     }
     observed: dict[str, int | None] = dict.fromkeys(challenge)
     start = 0

@@ -5,38 +5,11 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from firma.extensions import db
-from firma.models.base import UTCDateTime, created_at, utcnow
-
-ENVELOPE_STATUSES = ("pending", "completed", "cancelled", "expired", "declined")
-SIGNER_ROLES = {
-    "client": "Cliente",
-    "client_witness": "Testemunha do cliente",
-    "provider_representative": "Representante do provedor",
-    "provider_witness": "Testemunha do provedor",
-    "validator": "Validador",
-}
-SIGNER_STATUSES = ("pending", "sent", "viewed", "signed", "declined", "expired")
-CHANNELS = {"email": "E-mail", "whatsapp": "WhatsApp", "portal": "Portal do assinante", "automatic": "Automático"}
-SIGNER_STATUS_LABELS = {
-    "pending": "Pendente", "sent": "Enviado", "viewed": "Visualizado", "signed": "Assinado", "declined": "Recusado",
-    "expired": "Expirado",
-}
-
-
-class SignerLabels:
-    """pt-BR labels for anything with a signer's role, channel and status (the model, the manifest's entries)."""
-
-    @property
-    def role_label(self) -> str:
-        return SIGNER_ROLES.get(self.role, self.role)
-
-    @property
-    def channel_label(self) -> str:
-        return CHANNELS.get(self.channel, self.channel)
-
-    @property
-    def status_label(self) -> str:
-        return SIGNER_STATUS_LABELS.get(self.status, self.status)
+from firma.models.base import UTCDateTime, coded, created_at, utcnow
+from firma.models.vocabulary import (
+    BatchItemStatus, BatchStatus, Channel, DeliveryPurpose, DeliveryStatus, DocumentKind, EnvelopeStatus, EventType,
+    EvidenceKind, FinaliseState, SignerRole, SignerStatus,
+)
 
 
 class Envelope(db.Model):
@@ -45,9 +18,9 @@ class Envelope(db.Model):
     __tablename__ = "envelopes"
     id: Mapped[int] = mapped_column(primary_key=True)
     public_code: Mapped[str] = mapped_column(String(20), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # contract | term | service_order | upload
+    kind: Mapped[DocumentKind] = coded(DocumentKind, 20)
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    status: Mapped[EnvelopeStatus] = coded(EnvelopeStatus, 12, default=EnvelopeStatus.PENDING, index=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
@@ -60,7 +33,7 @@ class Envelope(db.Model):
     original_pages: Mapped[int] = mapped_column(Integer, default=0)
     final_path: Mapped[str | None] = mapped_column(String(300))
     final_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
-    finalise_state: Mapped[str] = mapped_column(String(10), default="none")  # none | running | done | failed
+    finalise_state: Mapped[FinaliseState] = coded(FinaliseState, 10, default=FinaliseState.NONE)
     finalise_error: Mapped[str | None] = mapped_column(Text)
     finalise_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(Text)
@@ -81,24 +54,24 @@ class Envelope(db.Model):
     signers = relationship("Signer", back_populates="envelope", order_by="Signer.order")
 
 
-class Signer(SignerLabels, db.Model):
+class Signer(db.Model):
     """One person who signs an envelope, with their link token (hashed) and requirements."""
 
     __tablename__ = "signers"
     id: Mapped[int] = mapped_column(primary_key=True)
     envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"), index=True)
-    role: Mapped[str] = mapped_column(String(30))
+    role: Mapped[SignerRole] = coded(SignerRole, 30)
     name: Mapped[str] = mapped_column(String(160))
     cpf: Mapped[str | None] = mapped_column(String(14))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[Channel] = coded(Channel, 12)
     order: Mapped[int] = mapped_column(Integer, default=0)
     require_document_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     require_selfie: Mapped[bool] = mapped_column(Boolean, default=False)
     require_geolocation: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_liveness_fallback: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    status: Mapped[SignerStatus] = coded(SignerStatus, 10, default=SignerStatus.PENDING, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -122,7 +95,7 @@ class Signer(SignerLabels, db.Model):
 
     @property
     def is_done(self) -> bool:
-        return self.status in ("signed", "declined", "expired")
+        return self.status in (SignerStatus.SIGNED, SignerStatus.DECLINED, SignerStatus.EXPIRED)
 
 
 class Evidence(db.Model):
@@ -132,7 +105,7 @@ class Evidence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"), index=True)
     signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[EvidenceKind] = coded(EvidenceKind, 30)
     path: Mapped[str | None] = mapped_column(String(300))
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(Integer)
@@ -155,7 +128,7 @@ class Event(db.Model):
     envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id"))
     seq: Mapped[int] = mapped_column(Integer)
     signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"))
-    type: Mapped[str] = mapped_column(String(40))
+    type: Mapped[EventType] = coded(EventType, 40)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(Text)
@@ -173,14 +146,14 @@ class Delivery(db.Model):
     __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
-    channel: Mapped[str] = mapped_column(String(12))  # email | whatsapp | webhook
-    purpose: Mapped[str] = mapped_column(String(40))  # link, reminder, completed, cancelled, or webhook event type
+    channel: Mapped[Channel] = coded(Channel, 12)
+    purpose: Mapped[str] = mapped_column(String(40))  # a DeliveryPurpose, or a webhook's EventType
     envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"), index=True)
     signer_id: Mapped[int | None] = mapped_column(ForeignKey("signers.id"))
     integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id"))
     target: Mapped[str] = mapped_column(String(500))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | sending | sent | retry | failed
+    status: Mapped[DeliveryStatus] = coded(DeliveryStatus, 10, default=DeliveryStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(120))
@@ -197,6 +170,11 @@ class Delivery(db.Model):
     envelope = relationship("Envelope")
     signer = relationship("Signer")
 
+    @property
+    def purpose_label(self) -> str:
+        """What the delivery is for, in words: a message's purpose, or the event a webhook reports."""
+        return (EventType if self.channel == Channel.WEBHOOK else DeliveryPurpose)(self.purpose).label
+
 
 class Batch(db.Model):
     """A staff batch operation over many contracts, run by the job queue."""
@@ -205,7 +183,7 @@ class Batch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     action: Mapped[str] = mapped_column(String(30))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed
+    status: Mapped[BatchStatus] = coded(BatchStatus, 10, default=BatchStatus.QUEUED)
     total: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)
     integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id"))
@@ -224,7 +202,7 @@ class BatchItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | skipped | failed
+    status: Mapped[BatchItemStatus] = coded(BatchItemStatus, 10, default=BatchItemStatus.PENDING)
     message: Mapped[str] = mapped_column(Text, default="")
     envelope_id: Mapped[int | None] = mapped_column(ForeignKey("envelopes.id"))
 

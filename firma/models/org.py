@@ -5,9 +5,9 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from firma.extensions import db
-from firma.models.base import UTCDateTime, created_at
+from firma.models.base import UTCDateTime, coded, created_at
+from firma.models.vocabulary import StaffRole
 
-ROLES = ("admin", "operator", "viewer")
 PERMISSIONS = {
     "send": "Enviar para assinatura",
     "cancel": "Cancelar assinaturas",
@@ -19,9 +19,9 @@ PERMISSIONS = {
     "manage_records": "Gerenciar clientes, contratos e ordens de serviço",
 }
 ROLE_PERMISSIONS = {
-    "admin": set(PERMISSIONS),
-    "operator": {"send", "cancel", "sync", "update_contacts", "manage_records"},
-    "viewer": set(),
+    StaffRole.ADMIN: set(PERMISSIONS),
+    StaffRole.OPERATOR: {"send", "cancel", "sync", "update_contacts", "manage_records"},
+    StaffRole.VIEWER: set(),
 }
 
 
@@ -34,7 +34,7 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     cpf: Mapped[str | None] = mapped_column(String(11))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default="operator")
+    role: Mapped[StaffRole] = coded(StaffRole, 20, default=StaffRole.OPERATOR)
     extra_permissions: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -6,10 +6,9 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from firma.extensions import db
-from firma.models.base import UTCDateTime, created_at, utcnow
+from firma.models.base import UTCDateTime, coded, created_at, utcnow
+from firma.models.vocabulary import ContractStatus, TemplateKind
 
-TEMPLATE_KINDS = ("contract", "term", "service_order")
-CONTRACT_STATUSES = ("draft", "awaiting_signature", "active", "cancelled")
 # A contract's requirement switch: yes, no, or the integration's default.
 TRISTATE = ("default", "yes", "no")
 
@@ -57,7 +56,7 @@ class DocumentTemplate(db.Model):
 
     __tablename__ = "document_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="contract")
+    kind: Mapped[TemplateKind] = coded(TemplateKind, 20, default=TemplateKind.CONTRACT)
     name: Mapped[str] = mapped_column(String(160))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at()
@@ -116,7 +115,7 @@ class Contract(db.Model):
     due_day: Mapped[int] = mapped_column(Integer, default=10)
     loyalty_months: Mapped[int] = mapped_column(Integer, default=12)
     installation_address: Mapped[str] = mapped_column(String(250), default="")
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status: Mapped[ContractStatus] = coded(ContractStatus, 20, default=ContractStatus.DRAFT, index=True)
     use_digital_signature: Mapped[bool] = mapped_column(Boolean, default=True)
     activate_on_signature: Mapped[bool] = mapped_column(Boolean, default=True)
     require_selfie: Mapped[str] = mapped_column(String(7), default="default")

@@ -6,7 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from firma.br.emails import normalise_email
 from firma.br.identifiers import normalise_cpf
 from firma.extensions import db
-from firma.models import PERMISSIONS, ROLES, User, utcnow
+from firma.models import PERMISSIONS, StaffRole, User, utcnow
 from firma.platform.errors import Refusal, friendly
 from firma.platform.tokens import hash_token, new_token
 from firma.signing import signature_image
@@ -43,7 +43,7 @@ def check(user: User | None, permission: str | None, refused: Refusal | None = N
 def save_user(user: User | None, *, name: str, email: str, role: str, extra_permissions: list[str],
               active: bool = True, cpf: str = "", password: str = "") -> User:
     """Create or update a staff user; the password is only changed when one is given."""
-    if role not in ROLES:
+    if role not in tuple(StaffRole):
         raise Refusal("Perfil inválido.", "role")
     unknown = set(extra_permissions) - set(PERMISSIONS)
     if unknown:

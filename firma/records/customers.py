@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
-from firma.br.emails import normalise_email
 from firma.br.cep import normalise_cep
+from firma.br.emails import normalise_email
 from firma.br.identifiers import normalise_cpf, normalise_cpf_cnpj
 from firma.br.phones import normalise_phone
 from firma.extensions import db

@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, update
 from firma.config import ConfigError, seal_passphrase
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
-from firma.models import Envelope, utcnow
+from firma.models import Envelope, EventType, utcnow
 from firma.platform import jobs, outbox, storage
 from firma.platform.tokens import sha256_hex
 from firma.sealing import assemble, seal
@@ -75,7 +75,7 @@ def finalise(envelope_id: int) -> bool:
         db.session.rollback()
         envelope = db.session.get(Envelope, envelope_id)
         envelope.finalise_state, envelope.finalise_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        audit.record(envelope, "envelope.finalise_failed", error=envelope.finalise_error)
+        audit.record(envelope, EventType.ENVELOPE_FINALISE_FAILED, error=envelope.finalise_error)
         outbox.commit()
         current_app.logger.exception("finalisation of envelope %s failed", envelope_id)
         return False
@@ -106,10 +106,10 @@ def complete(envelope: Envelope, path: str, digest: str) -> None:
     envelope.final_path, envelope.final_sha256 = path, digest
     envelope.status, envelope.completed_at = "completed", now
     envelope.finalise_state, envelope.finalise_error = "done", None
-    audit.record(envelope, "envelope.completed", final_sha256=digest)
+    audit.record(envelope, EventType.ENVELOPE_COMPLETED, final_sha256=digest)
     contract = envelope.contract
     if envelope.kind == "contract" and contract is not None and contract.activate_on_signature:
         contract.status, contract.activated_at = "active", now
-        audit.record(envelope, "contract.activated", contract=contract.number)
+        audit.record(envelope, EventType.CONTRACT_ACTIVATED, contract=contract.number)
     if envelope.kind == "term" and envelope.term is not None:
         envelope.term.signed = True

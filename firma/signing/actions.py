@@ -9,7 +9,7 @@ from firma.br.identifiers import compact, is_valid_cnpj, is_valid_cpf
 from firma.envelopes import links
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
-from firma.models import Signer, utcnow
+from firma.models import EventType, EvidenceKind, GeolocationStatus, SignatureMethod, Signer, utcnow
 from firma.platform import outbox
 from firma.platform.errors import Refusal
 from firma.sealing import finalise
@@ -17,15 +17,13 @@ from firma.signing import signature_image
 from firma.signing.signature_image import signature_font
 from firma.signing.steps import Locked, is_step_done, steps_for
 
-GEO_STATUSES = ("granted", "denied", "unavailable", "timeout", "not_shared")
-
 
 def open_link(signer: Signer, info: RequestInfo) -> None:
     if signer.viewed_at is None:
         signer.viewed_at = utcnow()
         if signer.status in ("pending", "sent"):
             signer.status = "viewed"
-        audit.record(signer.envelope, "signer.viewed", signer=signer, info=info)
+        audit.record(signer.envelope, EventType.SIGNER_VIEWED, signer=signer, info=info)
 
 
 def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
@@ -38,7 +36,7 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
     if signer.cpf:
         if value != signer.cpf:
             signer.cpf_attempts += 1
-            audit.record(signer.envelope, "signer.identity_failed", signer=signer, info=info,
+            audit.record(signer.envelope, EventType.SIGNER_IDENTITY_FAILED, signer=signer, info=info,
                          attempt=signer.cpf_attempts)
             left = limit - signer.cpf_attempts
             if left <= 0:
@@ -49,7 +47,7 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
     else:
         signer.cpf = value
     signer.identity_confirmed_at = utcnow()
-    audit.record(signer.envelope, "signer.identity_confirmed", signer=signer, info=info, declared=declared)
+    audit.record(signer.envelope, EventType.SIGNER_IDENTITY_CONFIRMED, signer=signer, info=info, declared=declared)
 
 
 def mark_read(signer: Signer, *, seconds_per_page: dict, last_page_reached: bool, info: RequestInfo) -> None:
@@ -58,12 +56,13 @@ def mark_read(signer: Signer, *, seconds_per_page: dict, last_page_reached: bool
     for key, value in (seconds_per_page or {}).items():
         if str(key).isdigit() and 1 <= int(key) <= pages:
             clean[str(int(key))] = round(min(max(float(value), 0.0), 86_400.0), 1)
-    store.save(signer, "reading", info=info, data={
+    store.save(signer, EvidenceKind.READING, info=info, data={
         "pages": pages, "seconds_per_page": clean, "last_page_reached": bool(last_page_reached),
         "total_seconds": round(sum(clean.values()), 1),
     })
     signer.read_at = utcnow()
-    audit.record(signer.envelope, "signer.read", signer=signer, info=info, last_page_reached=bool(last_page_reached))
+    audit.record(signer.envelope, EventType.SIGNER_READ, signer=signer, info=info,
+                 last_page_reached=bool(last_page_reached))
 
 
 def save_drawn_signature(signer: Signer, data_url: str, info: RequestInfo) -> None:
@@ -72,8 +71,10 @@ def save_drawn_signature(signer: Signer, data_url: str, info: RequestInfo) -> No
         png = signature_image.clean_png(data_url)
     except Refusal as exc:
         raise Refusal(str(exc)) from None
-    store.save(signer, "signature", info=info, content=png, content_type="image/png", data={"method": "drawn"})
-    audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="drawn")
+    store.save(signer, EvidenceKind.SIGNATURE, info=info, content=png, content_type="image/png",
+               data={"method": SignatureMethod.DRAWN})
+    audit.record(signer.envelope, EventType.SIGNER_SIGNATURE_CAPTURED, signer=signer, info=info,
+                 method=SignatureMethod.DRAWN)
 
 
 def save_typed_signature(signer: Signer, typed_name: str, info: RequestInfo) -> None:
@@ -86,18 +87,19 @@ def save_typed_signature(signer: Signer, typed_name: str, info: RequestInfo) -> 
     font = signature_font(64)
     draw.text((20, 60), name, fill=(20, 30, 90, 255), font=font)
     png = signature_image.to_png(img.crop(img.getbbox()))
-    store.save(signer, "signature", info=info, content=png, content_type="image/png",
-                   data={"method": "typed", "typed_name": name})
-    audit.record(signer.envelope, "signer.signature_captured", signer=signer, info=info, method="typed")
+    store.save(signer, EvidenceKind.SIGNATURE, info=info, content=png, content_type="image/png",
+                   data={"method": SignatureMethod.TYPED, "typed_name": name})
+    audit.record(signer.envelope, EventType.SIGNER_SIGNATURE_CAPTURED, signer=signer, info=info,
+                 method=SignatureMethod.TYPED)
 
 
 def record_geolocation(signer: Signer, *, status: str, latitude=None, longitude=None, accuracy=None,
                        info: RequestInfo) -> None:
     """Store the browser's answer: granted with coordinates, or denied / unavailable / timeout."""
-    if status not in GEO_STATUSES:
+    if status not in tuple(GeolocationStatus):
         raise Refusal("Resposta de localização inválida.")
     data: dict = {"status": status}
-    if status == "granted":
+    if status == GeolocationStatus.GRANTED:
         try:
             lat, lon, acc = float(latitude), float(longitude), float(accuracy or 0)
         except (TypeError, ValueError):
@@ -105,8 +107,8 @@ def record_geolocation(signer: Signer, *, status: str, latitude=None, longitude=
         if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= acc < 1e7):
             raise Refusal("Localização inválida.")
         data.update(latitude=round(lat, 6), longitude=round(lon, 6), accuracy_m=round(acc, 1))
-    store.save(signer, "geolocation", info=info, data=data)
-    audit.record(signer.envelope, "signer.geolocation", signer=signer, info=info, **data)
+    store.save(signer, EvidenceKind.GEOLOCATION, info=info, data=data)
+    audit.record(signer.envelope, EventType.SIGNER_GEOLOCATION, signer=signer, info=info, **data)
 
 
 def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: RequestInfo) -> None:
@@ -120,13 +122,13 @@ def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: Reques
         raise Refusal("Para assinar, marque que concorda com a assinatura eletrônica e o uso dos seus dados.")
     if document_sha256 != signer.envelope.original_sha256:
         raise Refusal("O documento mudou desde que você o abriu. Recarregue a página e leia novamente.")
-    geo = store.latest(signer, "geolocation")
-    if signer.require_geolocation and not (geo and geo.data.get("status") == "granted"):
+    geo = store.latest(signer, EvidenceKind.GEOLOCATION)
+    if signer.require_geolocation and not (geo and geo.data.get("status") == GeolocationStatus.GRANTED):
         raise Refusal("Este documento exige sua localização. Toque em “Compartilhar minha localização”.")
     if geo is None:
-        record_geolocation(signer, status="not_shared", info=info)
-    store.save(signer, "device", info=info, data=store.device(info))
-    store.save(signer, "consent", info=info, data={
+        record_geolocation(signer, status=GeolocationStatus.NOT_SHARED, info=info)
+    store.save(signer, EvidenceKind.DEVICE, info=info, data=store.device(info))
+    store.save(signer, EvidenceKind.CONSENT, info=info, data={
         "electronic_signature": True, "biometric_data": signer.require_selfie or signer.require_document_photo,
         "text": CONSENT_TEXT,
     })
@@ -154,13 +156,13 @@ def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
         links.revoke(other)
     if envelope.contract is not None and envelope.kind == "contract" and envelope.contract.status == "awaiting_signature":
         envelope.contract.status = "draft"
-    audit.record(envelope, "signer.declined", signer=signer, info=info, reason=reason[:1000])
+    audit.record(envelope, EventType.SIGNER_DECLINED, signer=signer, info=info, reason=reason[:1000])
 
 
 def mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool) -> None:
     """Record the signature and its audit event; shared by the signer's own confirm and automatic signing."""
     signer.status, signer.signed_at, signer.document_sha256_seen = "signed", utcnow(), document_sha256
-    audit.record(signer.envelope, "signer.signed", signer=signer, info=info, document_sha256=document_sha256,
+    audit.record(signer.envelope, EventType.SIGNER_SIGNED, signer=signer, info=info, document_sha256=document_sha256,
                  automatic=automatic)
     envelope_id = signer.envelope_id
     if all(s.status == "signed" for s in signer.envelope.signers):

@@ -2,7 +2,7 @@
 
 from firma.evidence import store
 from firma.evidence.audit import RequestInfo
-from firma.models import Signer, User, utcnow
+from firma.models import EvidenceKind, SignatureMethod, Signer, User, utcnow
 from firma.signing.actions import mark_signed
 
 
@@ -14,7 +14,7 @@ def sign_automatically(signer: Signer) -> None:
     """Apply a staff user's stored signature (they granted it with their personal API token)."""
     user = signer.user
     info = RequestInfo(ip=None, user_agent="Firma (assinatura automática)")
-    store.save(signer, "signature", info=info, content=user.signature_png, content_type="image/png",
-                   data={"method": "stored", "user_id": user.id, "user_email": user.email})
+    store.save(signer, EvidenceKind.SIGNATURE, info=info, content=user.signature_png, content_type="image/png",
+                   data={"method": SignatureMethod.STORED, "user_id": user.id, "user_email": user.email})
     signer.identity_confirmed_at = signer.read_at = utcnow()
     mark_signed(signer, info=info, document_sha256=signer.envelope.original_sha256, automatic=True)

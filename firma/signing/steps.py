@@ -1,7 +1,7 @@
 """Which steps a signer goes through, which are done, and which one opens next."""
 
 from firma.evidence import store
-from firma.models import Signer
+from firma.models import EvidenceKind, Signer
 from firma.platform.errors import Refusal
 
 
@@ -28,13 +28,14 @@ def is_step_done(signer: Signer, step: str) -> bool:
     if step == "read":
         return signer.read_at is not None
     if step == "document":
-        front = store.latest(signer, "document_front")
-        return bool(front and front.data.get("face_found")) and store.latest(signer, "document_back") is not None
+        front = store.latest(signer, EvidenceKind.DOCUMENT_FRONT)
+        back = store.latest(signer, EvidenceKind.DOCUMENT_BACK)
+        return bool(front and front.data.get("face_found")) and back is not None
     if step == "selfie":
-        result = store.latest(signer, "liveness")
+        result = store.latest(signer, EvidenceKind.LIVENESS)
         return bool(result and (result.data.get("passed") or result.data.get("accepted_fallback")))
     if step == "signature":
-        return store.latest(signer, "signature") is not None
+        return store.latest(signer, EvidenceKind.SIGNATURE) is not None
     if step == "confirm":
         return signer.status == "signed"
     raise ValueError(step)
