@@ -14,11 +14,13 @@ from .forms import EmptyForm, SignatureForm, UserForm, form_status, run_form
 
 @bp.get("/conta")
 def account():
+    """The staff user's own page: stored signature and personal API token."""
     return page("admin/account.html", signature_form=SignatureForm(), form=EmptyForm(), token=None)
 
 
 @bp.post("/conta/assinatura")
 def account_signature():
+    """Save the staff user's drawn signature."""
     form = SignatureForm()
     if run_form(form, lambda: staff.save_signature(g.user, form.signature.data or ""), malformed=400):
         outbox.commit()
@@ -29,6 +31,7 @@ def account_signature():
 
 @bp.get("/conta/assinatura.png")
 def account_signature_png():
+    """The staff user's stored signature image."""
     if not g.user.signature_png:
         abort(404)
     return g.user.signature_png, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}
@@ -47,6 +50,7 @@ def account_token():
 
 @bp.post("/conta/token/revogar")
 def account_token_revoke():
+    """Revoke the staff user's personal API token."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     staff.revoke_api_token(g.user)
@@ -58,6 +62,7 @@ def account_token_revoke():
 @bp.get("/usuarios")
 @require("manage_users")
 def users():
+    """The list of staff users."""
     rows = db.session.scalars(select(User).order_by(User.name))
     return page("admin/users.html", users=rows)
 
@@ -66,6 +71,7 @@ def users():
 @bp.route("/usuarios/<int:user_id>", methods=["GET", "POST"])
 @require("manage_users")
 def user_edit(user_id: int | None):
+    """Create or edit a staff user."""
     user = (db.session.get(User, user_id) or abort(404)) if user_id else None
     form = UserForm(obj=user)
     if run_form(form, lambda: staff.save_user(

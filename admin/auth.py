@@ -73,6 +73,7 @@ def safe_next(target: str | None) -> str:
 @bp.route("/entrar", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
 def login():
+    """Sign in with e-mail and password."""
     form = LoginForm()
     if form.validate_on_submit():
         user = staff.authenticate(form.email.data, form.password.data)
@@ -89,5 +90,6 @@ def login():
 
 @bp.post("/sair")
 def logout():
+    """Sign out."""
     session.clear()
     return redirect(url_for("admin.login"))

@@ -15,6 +15,7 @@ from .records_views import batch_form, contract_filters, contract_query
 
 @bp.post("/lotes")
 def batch_start():
+    """Start a batch over the contracts selected (or matching the filters)."""
     form = batch_form()
     if batch := run_form(form, lambda: batches.start(form.action.data, _selected_ids(),
                                                      params={"reason": form.reason.data or ""}, by=g.user),
@@ -38,6 +39,7 @@ def _load(batch_id: int) -> Batch:
 
 @bp.get("/lotes/<int:batch_id>")
 def batch(batch_id: int):
+    """A batch's progress and per-contract results (polled by htmx while it runs)."""
     row = _load(batch_id)
     items = db.session.scalars(select(BatchItem).where(BatchItem.batch_id == row.id).order_by(BatchItem.id))
     return page("admin/batch.html", batch=row, items=items, progress=batches.progress(row), actions=batches.ACTIONS)

@@ -16,12 +16,14 @@ from .forms import EmptyForm
 
 @bp.get("/")
 def dashboard():
+    """The front page: counts, longest waits, failures to retry."""
     return page("admin/dashboard.html", summary=summary(), form=EmptyForm())
 
 
 @bp.post("/entregas/<int:delivery_id>/reenviar")
 @require("send")
 def retry_delivery(delivery_id: int):
+    """Send a failed message or webhook again."""
     row = db.session.get(Delivery, delivery_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -43,6 +45,7 @@ def retry_delivery(delivery_id: int):
 @bp.post("/assinaturas/<int:envelope_id>/finalizar")
 @require("sync")
 def retry_finalise(envelope_id: int):
+    """Ask again for the finalisation of a fully signed envelope."""
     envelope = db.session.get(Envelope, envelope_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)

@@ -75,11 +75,15 @@ def checked_by_service(form, field) -> None:
 
 
 class LoginForm(FlaskForm):
+    """Sign-in: e-mail and password."""
+
     email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
     password = PasswordField("Senha", validators=[REQUIRED, Length(max=200)])
 
 
 class UserForm(FlaskForm):
+    """A staff user: name, e-mail, CPF, role, extra permissions, password."""
+
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
     email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
     cpf = StringField("CPF", validators=[Optional(), Length(max=14)])
@@ -90,6 +94,8 @@ class UserForm(FlaskForm):
 
 
 class SignatureForm(FlaskForm):
+    """A drawn signature as a PNG data URL."""
+
     signature = HiddenField("Assinatura")
 
 
@@ -98,11 +104,15 @@ class EmptyForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
+    """A reason (cancelling an envelope)."""
+
     reason = TextAreaField("Motivo", validators=[DataRequired(message="Informe o motivo do cancelamento."),
                                                  Length(max=1000)])
 
 
 class ContactUpdateForm(FlaskForm):
+    """A signer's new e-mail, phone or channel."""
+
     signer_id = HiddenField()
     email = StringField("E-mail", validators=[Optional(), Length(max=254)])
     phone = StringField("Celular", validators=[Optional(), Length(max=20)])
@@ -110,16 +120,22 @@ class ContactUpdateForm(FlaskForm):
 
 
 class ResendForm(FlaskForm):
+    """Which signer to send the link again, and on which channel."""
+
     signer_id = HiddenField()
     channel = SelectField("Canal", choices={"": "O mesmo"} | {c.value: c.label for c in MESSAGE_CHANNELS})
 
 
 class SettingsForm(FlaskForm):
+    """The general parameters."""
+
     company_name = StringField("Nome do provedor", validators=[REQUIRED, Length(max=120)])
     digital_signature_default = BooleanField("Novos contratos usam assinatura digital")
 
 
 class BranchForm(FlaskForm):
+    """A branch: name, CNPJ, address, colour, logo and integration."""
+
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
     cnpj = StringField("CNPJ", validators=[REQUIRED, Length(max=18)])
     address = StringField("Endereço", validators=[Length(max=250)])
@@ -132,12 +148,16 @@ class BranchForm(FlaskForm):
 
 
 class IntegrationMainForm(FlaskForm):
+    """An integration's main tab: description, integrator, active."""
+
     description = StringField("Descrição", validators=[REQUIRED, Length(max=120)])
     integrator = StringField("Integrador", default="Firma", validators=[Length(max=60)])
     active = BooleanField("Ativa", default=True)
 
 
 class IntegrationConfigForm(FlaskForm):
+    """An integration's rules: send method, requirements, provider's signers, link lifetime, reminders."""
+
     send_method = SelectField("Método de envio", choices={"contract": "Ao salvar o contrato",
                                                           "service_order": "Ao abrir ordem de serviço"})
     require_document_photo = BooleanField("Foto do documento obrigatória")
@@ -152,6 +172,8 @@ class IntegrationConfigForm(FlaskForm):
 
 
 class IntegrationNotifyForm(FlaskForm):
+    """An integration's e-mail and WhatsApp messages and provider."""
+
     email_subject_client = StringField("Assunto do e-mail ao cliente", validators=[Length(max=200)])
     email_body_client = TextAreaField("E-mail ao cliente")
     email_subject_witness = StringField("Assunto do e-mail à testemunha", validators=[Length(max=200)])
@@ -166,10 +188,14 @@ class IntegrationNotifyForm(FlaskForm):
 
 
 class IntegrationPortalForm(FlaskForm):
+    """The origins allowed to embed the signing page."""
+
     allowed_origins = TextAreaField("Origens autorizadas a incorporar a página de assinatura (uma por linha)")
 
 
 class IntegrationWebhookForm(FlaskForm):
+    """The ERP's webhook URL and secret."""
+
     webhook_url = StringField("URL do webhook", validators=[Length(max=500)])
     webhook_secret = StringField("Segredo do webhook", validators=[Length(max=128)])
 
@@ -184,6 +210,8 @@ INTEGRATION_TABS = {
 
 
 class CustomerForm(FlaskForm):
+    """A customer, each field checked by the customer service's own rules."""
+
     name = StringField("Nome ou razão social", validators=[REQUIRED, Length(max=160)])
     cpf_cnpj = StringField("CPF/CNPJ", validators=[REQUIRED, Length(max=18), checked_by_service])
     email = StringField("E-mail", validators=[Length(max=254), checked_by_service])
@@ -200,6 +228,8 @@ class CustomerForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
+    """A contact (a client's witness)."""
+
     name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
     cpf = StringField("CPF", validators=[Length(max=14), checked_by_service])
     email = StringField("E-mail", validators=[Length(max=254), checked_by_service])
@@ -208,6 +238,8 @@ class ContactForm(FlaskForm):
 
 
 class ContractForm(FlaskForm):
+    """A contract: customer, branch, template, plan and the signature switches."""
+
     number = StringField("Número", validators=[REQUIRED, Length(max=30)])
     customer_id = SelectField("Cliente", coerce=coerce_id)
     branch_id = SelectField("Filial", coerce=coerce_id)
@@ -225,11 +257,15 @@ class ContractForm(FlaskForm):
 
 
 class TermForm(FlaskForm):
+    """A term to attach to a contract, signed with it or on its own."""
+
     template_id = SelectField("Termo", coerce=coerce_id)
     signed = SelectField("Assinado", choices={"no": "Não (enviar link próprio)", "yes": "Sim"})
 
 
 class TemplateForm(FlaskForm):
+    """A document template: name, kind, HTML body and linked terms."""
+
     name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
     kind = SelectField("Tipo", choices=TemplateKind.choices())
     body = TextAreaField("Conteúdo (HTML com variáveis)", validators=[REQUIRED])
@@ -239,12 +275,16 @@ class TemplateForm(FlaskForm):
 
 
 class SubjectForm(FlaskForm):
+    """A service-order subject, flagged or not for digital signature."""
+
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
     digital_signature = BooleanField("Integração de assinatura digital")
     template_id = SelectField("Modelo de ordem de serviço", coerce=coerce_id)
 
 
 class ServiceOrderForm(FlaskForm):
+    """A new service order."""
+
     number = StringField("Número", validators=[REQUIRED, Length(max=30)])
     customer_id = SelectField("Cliente", coerce=coerce_id)
     branch_id = SelectField("Filial", coerce=coerce_id)
@@ -254,6 +294,8 @@ class ServiceOrderForm(FlaskForm):
 
 
 class BatchForm(FlaskForm):
+    """A batch action over the selected contracts."""
+
     action = SelectField("Operação")
     reason = StringField("Motivo (para cancelamento)", validators=[Length(max=1000)])
     select_all = HiddenField()

@@ -26,6 +26,7 @@ def _date(name: str) -> date | None:
 
 
 def filters_from_request() -> service.Filters:
+    """The history's filters from the query string."""
     status = request.args.get("status", "")
     return service.Filters(
         status=EnvelopeStatus(status) if status in tuple(EnvelopeStatus) else None,
@@ -36,6 +37,7 @@ def filters_from_request() -> service.Filters:
 
 
 def filter_args(f: service.Filters) -> dict:
+    """The filters as query-string arguments, for pagination links and the CSV."""
     args = {"status": f.status, "branch_id": f.branch_id, "integration_id": f.integration_id, "q": f.q,
             "de": f.start.isoformat() if f.start else None, "ate": f.end.isoformat() if f.end else None}
     return {k: v for k, v in args.items() if v}
@@ -43,6 +45,7 @@ def filter_args(f: service.Filters) -> dict:
 
 @bp.get("/historico")
 def history():
+    """The signature history, filtered and paged."""
     f = filters_from_request()
     result = service.page(f, request.args.get("page", 1, type=int))
     return page("admin/history.html", "admin/_history_rows.html", result=result, f=f, args=filter_args(f),
@@ -52,6 +55,7 @@ def history():
 
 @bp.get("/historico.csv")
 def history_csv():
+    """The filtered history as CSV (UTF-8 with BOM for Excel)."""
     body = "\ufeff" + service.csv_text(filters_from_request())  # BOM: Excel opens UTF-8 CSV correctly
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="historico-assinaturas.csv"'})
@@ -81,12 +85,14 @@ def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None)
 
 @bp.get("/assinaturas/<int:envelope_id>")
 def envelope(envelope_id: int):
+    """An envelope's page: signers, deliveries, events and evidence."""
     return _detail(_envelope(envelope_id))
 
 
 @bp.post("/assinaturas/<int:envelope_id>/sincronizar")
 @require("sync")
 def envelope_sync(envelope_id: int):
+    """Consult and repair an envelope's situation ("sincronizar")."""
     env = _envelope(envelope_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -98,6 +104,7 @@ def envelope_sync(envelope_id: int):
 @bp.post("/assinaturas/<int:envelope_id>/reenviar")
 @require("send")
 def envelope_resend(envelope_id: int):
+    """Send a signer's link again, on a chosen channel."""
     env = _envelope(envelope_id)
     form = ResendForm()
     if delivery := run_form(form, lambda: deliveries.send_link(_signer(env, form.signer_id.data),
@@ -132,6 +139,7 @@ def envelope_contact(envelope_id: int):
 @bp.post("/assinaturas/<int:envelope_id>/cancelar")
 @require("cancel")
 def envelope_cancel(envelope_id: int):
+    """Cancel an envelope with a reason."""
     env = _envelope(envelope_id)
     form = ReasonForm()
     if run_form(form, lambda: lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info())):
@@ -143,6 +151,7 @@ def envelope_cancel(envelope_id: int):
 
 @bp.get("/assinaturas/<int:envelope_id>/<any(original, final, manifesto):what>.pdf")
 def envelope_download(envelope_id: int, what: str):
+    """Download the original, final or manifest PDF of an envelope."""
     env = _envelope(envelope_id)
     name = f"{env.public_code}-{what}.pdf"
     if what == "manifesto":
@@ -157,6 +166,7 @@ def envelope_download(envelope_id: int, what: str):
 
 @bp.get("/evidencias/<int:envelope_id>/<int:evidence_id>")
 def evidence_file(envelope_id: int, evidence_id: int):
+    """One evidence file of an envelope (photo, selfie frame, signature)."""
     row = db.session.get(Evidence, evidence_id)
     if row is None or row.envelope_id != envelope_id or not row.path:
         abort(404)

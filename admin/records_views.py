@@ -37,6 +37,7 @@ def _saved_message(saved: Saved, what: str) -> str:
 # --- customers ---------------------------------------------------------------------------------------
 
 def customer_search(q: str):
+    """Customers whose name or CPF/CNPJ matches the search."""
     stmt = select(Customer).order_by(Customer.name).limit(PAGE_SIZE)
     if q.strip():
         like = f"%{q.strip().lower()}%"
@@ -49,6 +50,7 @@ def customer_search(q: str):
 
 @bp.get("/clientes")
 def customers():
+    """The customer list, with search."""
     q = request.args.get("q", "")
     return page("admin/customers.html", "admin/_customer_rows.html", customers=customer_search(q), q=q)
 
@@ -57,6 +59,7 @@ def customers():
 @bp.route("/clientes/<int:customer_id>", methods=["GET", "POST"])
 @require("manage_records")
 def customer_edit(customer_id: int | None):
+    """Create or edit a customer."""
     customer = (db.session.get(Customer, customer_id) or abort(404)) if customer_id else None
     form = CustomerForm(obj=customer)
     if run_form(form, lambda: save_customer(customer, form.data)):
@@ -84,6 +87,7 @@ def validate_field(field: str):
 
 @bp.get("/contatos")
 def contacts():
+    """The contact (client's witness) list."""
     rows = db.session.scalars(select(Contact).order_by(Contact.name).limit(500))
     return page("admin/contacts.html", contacts=rows)
 
@@ -92,6 +96,7 @@ def contacts():
 @bp.route("/contatos/<int:contact_id>", methods=["GET", "POST"])
 @require("manage_records")
 def contact_edit(contact_id: int | None):
+    """Create or edit a contact."""
     contact = (db.session.get(Contact, contact_id) or abort(404)) if contact_id else None
     form = ContactForm(obj=contact)
     form.customer_id.choices = _choices(Customer, Customer.name, blank="— nenhum —")
@@ -105,6 +110,7 @@ def contact_edit(contact_id: int | None):
 # --- contracts ---------------------------------------------------------------------------------------
 
 def contract_query(q: str, status: str, branch_id: int | None):
+    """Contracts matching the list's search, status and branch."""
     stmt = select(Contract).join(Customer).order_by(Contract.id.desc())
     if q.strip():
         like = f"%{q.strip().lower()}%"
@@ -120,18 +126,21 @@ def contract_query(q: str, status: str, branch_id: int | None):
 
 
 def batch_form() -> BatchForm:
+    """The batch form with the actions the user may run."""
     form = BatchForm()
     form.action.choices = dict(batches.ACTIONS)
     return form
 
 
 def contract_filters() -> dict:
+    """The contract list's filters from the query string."""
     return {"q": request.values.get("q", ""), "status": request.values.get("status", ""),
             "branch_id": request.values.get("branch_id", type=int)}
 
 
 @bp.get("/contratos")
 def contracts():
+    """The contract list, with filters and batch selection."""
     filters = contract_filters()
     stmt = contract_query(**filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -143,6 +152,7 @@ def contracts():
 
 
 def contract_form(contract: Contract | None) -> ContractForm:
+    """The contract form, filled from a contract or with the defaults."""
     form = ContractForm(obj=contract, data=None if contract else new_contract_defaults())
     form.customer_id.choices = _choices(Customer, Customer.name)
     form.branch_id.choices = _choices(Branch, Branch.name)
@@ -153,6 +163,7 @@ def contract_form(contract: Contract | None) -> ContractForm:
 
 @bp.get("/contratos/<int:contract_id>")
 def contract(contract_id: int):
+    """A contract's page: tabs for the contract, digital signature, history and terms."""
     row = db.session.get(Contract, contract_id) or abort(404)
     tab = request.args.get("aba", "contrato")
     if tab not in CONTRACT_TABS:
@@ -180,6 +191,7 @@ def _contract_page(row, tab, form, terms: TermForm | None = None):
 @bp.post("/contratos/<int:contract_id>")
 @require("manage_records")
 def contract_save(contract_id: int | None):
+    """Save a contract (which may open and send its envelope)."""
     row = (db.session.get(Contract, contract_id) or abort(404)) if contract_id else None
     form = contract_form(row)
     tab = request.args.get("aba", "contrato")
@@ -193,6 +205,7 @@ def contract_save(contract_id: int | None):
 @bp.post("/contratos/<int:contract_id>/termos")
 @require("manage_records")
 def term_add(contract_id: int):
+    """Attach a term to a contract (a term not signed sends its own link)."""
     row = db.session.get(Contract, contract_id) or abort(404)
     form = term_form()
 
@@ -211,6 +224,7 @@ def term_add(contract_id: int):
 
 @bp.get("/ordens")
 def service_orders():
+    """The service order list and the subjects."""
     rows = db.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id.desc()).limit(200))
     subjects = db.session.scalars(select(Subject).order_by(Subject.name))
     return page("admin/service_orders.html", orders=rows, subjects=subjects)
@@ -219,6 +233,7 @@ def service_orders():
 @bp.route("/ordens/nova", methods=["GET", "POST"])
 @require("manage_records")
 def service_order_new():
+    """Create a service order (a flagged subject sends a signing link)."""
     form = ServiceOrderForm()
     form.customer_id.choices = _choices(Customer, Customer.name)
     form.branch_id.choices = _choices(Branch, Branch.name)
@@ -235,6 +250,7 @@ def service_order_new():
 @bp.route("/assuntos/<int:subject_id>", methods=["GET", "POST"])
 @require("manage_records")
 def subject_edit(subject_id: int | None):
+    """Create or edit a service-order subject."""
     subject = (db.session.get(Subject, subject_id) or abort(404)) if subject_id else None
     form = SubjectForm(obj=subject)
     form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name,

@@ -32,6 +32,7 @@ def _values(form) -> dict:
 
 @bp.get("/integracoes")
 def integrations():
+    """The integration list."""
     rows = db.session.scalars(select(Integration).order_by(Integration.description))
     return page("admin/integrations.html", integrations=rows)
 
@@ -40,6 +41,7 @@ def integrations():
 @bp.route("/integracoes/<int:integration_id>", methods=["GET", "POST"])
 @require("manage_integrations")
 def integration_edit(integration_id: int | None):
+    """Create or edit an integration, tab by tab."""
     integration = (db.session.get(Integration, integration_id) or abort(404)) if integration_id else None
     tab = request.args.get("aba", "integracao") if integration else "integracao"
     if tab not in INTEGRATION_TABS:
@@ -87,12 +89,14 @@ def integration_preview(integration_id: int):
 
 @bp.get("/parametros")
 def settings():
+    """The general parameters."""
     return page("admin/settings.html", form=SettingsForm(obj=Settings.get()))
 
 
 @bp.post("/parametros")
 @require("manage_integrations")
 def settings_save():
+    """Save the general parameters."""
     form = SettingsForm()
     if run_form(form, lambda: save_settings(company_name=form.company_name.data,
                                             digital_signature_default=form.digital_signature_default.data)):
@@ -104,6 +108,7 @@ def settings_save():
 
 @bp.get("/filiais")
 def branches():
+    """The branch list."""
     rows = db.session.scalars(select(Branch).order_by(Branch.name))
     return page("admin/branches.html", branches=rows)
 
@@ -112,6 +117,7 @@ def branches():
 @bp.route("/filiais/<int:branch_id>", methods=["GET", "POST"])
 @require("manage_integrations")
 def branch_edit(branch_id: int | None):
+    """Create or edit a branch (with its logo)."""
     branch = (db.session.get(Branch, branch_id) or abort(404)) if branch_id else None
     form = BranchForm(obj=branch)
     form.integration_id.choices = _integration_choices()

@@ -14,6 +14,7 @@ from .forms import TemplateForm, form_status, run_form
 
 @bp.get("/modelos")
 def templates():
+    """The template list, by kind."""
     rows = db.session.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.name))
     return page("admin/templates.html", templates=rows)
 
@@ -36,6 +37,7 @@ def _form(template: DocumentTemplate | None) -> TemplateForm:
 @bp.route("/modelos/<int:template_id>", methods=["GET", "POST"])
 @require("manage_templates")
 def template_edit(template_id: int | None):
+    """Create or edit a template: each save is a new immutable version."""
     template = (db.session.get(DocumentTemplate, template_id) or abort(404)) if template_id else None
     form = _form(template)
     if template is None and request.method == "GET":
@@ -75,5 +77,6 @@ def template_preview():
 @bp.get("/modelos/previa/<path:name>")
 @require("manage_templates")
 def template_preview_image(name: str):
+    """A cached page image of a template preview."""
     path = preview_file(name) or abort(404)
     return send_file(path, mimetype="image/jpeg", max_age=3600)

@@ -24,6 +24,7 @@ JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: settings, extensions, jobs, the seal key, blueprints, headers, errors, helpers, commands."""
     app = Flask(
         "firma",
         instance_relative_config=True,
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def register_extensions(app: Flask) -> None:
+    """Bind the bare extension instances of firma.extensions to this app."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -68,6 +70,7 @@ def register_seal(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """The public pages, the signing flow, the staff panel (/admin) and the REST API (/api/v1)."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(signer.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
@@ -76,18 +79,22 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    """Security headers (CSP, framing, HSTS) on every response."""
     app.after_request(set_security_headers)
 
 
 def register_errorhandlers(app: Flask) -> None:
+    """pt-BR error pages for people, problem+json for the API."""
     errors.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
+    """Jinja filters and globals for pt-BR display."""
     filters.register(app)
 
 
 def register_commands(app: Flask) -> None:
+    """Firma's own CLI commands (init, seed, demo, verify, worker, ...)."""
     cli.register(app)
 
 

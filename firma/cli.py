@@ -20,6 +20,7 @@ from firma.sealing import seal, verification
 
 
 def register(app) -> None:
+    """Add Firma's commands to the app's CLI."""
     for command in (init, seed, demo, verify, audit_verify):
         app.cli.add_command(command)
     worker_cli.register(app)

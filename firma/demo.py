@@ -41,6 +41,8 @@ compromete a devolvê-los ao término do contrato {{ contrato.numero }}.</p>"""
 
 @dataclass
 class Login:
+    """The demo admin's e-mail and password, printed by `make run`."""
+
     email: str
     password: str
 

@@ -23,6 +23,8 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
+    """The declarative base with stable constraint names for Alembic."""
+
     metadata = MetaData(naming_convention=NAMING)
 
 

@@ -12,6 +12,7 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def home():
+    """The landing page."""
     return render_template("public/home.html")
 
 
@@ -19,6 +20,7 @@ def home():
 @limiter.limit("30/minute", methods=["POST"])
 @csrf.exempt  # a public, read-only check: nothing changes, so nothing to forge
 def verify():
+    """Check a PDF (upload) or a document code: is it an unaltered document sealed here?"""
     result = envelope = error = None
     code = request.values.get("codigo", "").strip()
     if request.method == "POST" and "arquivo" in request.files:
@@ -52,6 +54,7 @@ def brand_css(branch_id: int):
 
 @bp.get("/marca/<int:branch_id>/logo.png")
 def brand_logo(branch_id: int):
+    """A branch's logo, for the signing pages."""
     branch = db.session.get(Branch, branch_id) or abort(404)
     if not branch.logo_png:
         abort(404)

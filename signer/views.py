@@ -39,6 +39,7 @@ csrf.exempt(bp)  # the link token is the credential; our own form token is bound
 # --- loading and guards ------------------------------------------------------------------------------
 
 def load_signer(token: str, mode: str, *, allow_done: bool = True):
+    """The signer of a link token (404/410 in pt-BR when invalid, cancelled or expired)."""
     signer = links.find_signer(token)
     if signer is None:
         raise friendly(NotFound, "Este link não é válido ou foi substituído por um mais recente. "
@@ -56,6 +57,7 @@ def load_signer(token: str, mode: str, *, allow_done: bool = True):
 
 
 def info() -> RequestInfo:
+    """The request's IP and user agent, as the services record them."""
     return RequestInfo(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:1000])
 
 
@@ -66,6 +68,7 @@ def form_token(token: str) -> str:
 
 
 def check_form_token(token: str) -> None:
+    """Refuse a post whose form token is not bound to this link (CSRF without cookies)."""
     sent = request.form.get("form_token", "")
     if not hmac.compare_digest(sent, form_token(token)):
         abort(400, "Formulário expirado. Recarregue a página.")
@@ -85,6 +88,7 @@ def signer_for_post(token: str, mode: str, step: str | None = None, *, upload: b
 # --- rendering ---------------------------------------------------------------------------------------
 
 def render_step(signer, token: str, mode: str, step: str, *, error: str | None = None, status: int = 200, **ctx):
+    """Render a step, as a fragment for htmx or as the whole page."""
     names = steps.steps_for(signer)
     branch = signer.envelope.branch
     context = dict(
@@ -104,6 +108,7 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
 
 
 def go_to_next(signer, token: str, mode: str):
+    """Answer with the signer's next step (htmx swap or redirect)."""
     step = steps.current_step(signer)
     if request.htmx:
         return render_step(signer, token, mode, step)
@@ -115,6 +120,7 @@ def go_to_next(signer, token: str, mode: str):
 @bp.get(f"/{MODES}")
 @limiter.limit("120/minute")
 def start(mode: str, token: str):
+    """The link's landing: record the visit, go to the first unfinished step."""
     signer = load_signer(token, mode)
     actions.open_link(signer, info())
     commit()
@@ -124,6 +130,7 @@ def start(mode: str, token: str):
 @bp.get(f"/{MODES}/<any(welcome, read, document, selfie, signature, confirm, done):step>")
 @limiter.limit("120/minute")
 def step(mode: str, token: str, step: str):
+    """Show a step the signer may open."""
     signer = load_signer(token, mode, allow_done=step == "done")
     if step != "done" and not steps.may_open(signer, step):
         return redirect(url_for("signer.step", mode=mode, token=token, step=steps.current_step(signer)))
@@ -135,6 +142,7 @@ def step(mode: str, token: str, step: str):
 @bp.post(f"/{MODES}/welcome")
 @limiter.limit("20/minute")
 def welcome(mode: str, token: str):
+    """Confirm identity by typing the CPF."""
     signer = signer_for_post(token, mode)
     try:
         actions.confirm_identity(signer, request.form.get("cpf", ""), info())
@@ -148,6 +156,7 @@ def welcome(mode: str, token: str):
 
 @bp.post(f"/{MODES}/read")
 def read(mode: str, token: str):
+    """The document: page images, download, hash; "I have read" records the reading."""
     signer = signer_for_post(token, mode, "read")
     if request.form.get("have_read") != "yes":
         return render_step(signer, token, mode, "read", error="Marque que você leu o documento.", status=422)
@@ -164,6 +173,7 @@ def read(mode: str, token: str):
 
 @bp.post(f"/{MODES}/signature")
 def signature(mode: str, token: str):
+    """Save the drawn (or, without JavaScript, typed) signature."""
     signer = signer_for_post(token, mode, "signature")
     try:
         if request.form.get("signature"):
@@ -179,6 +189,7 @@ def signature(mode: str, token: str):
 @bp.post(f"/{MODES}/geolocation")
 @limiter.limit("30/minute")
 def geolocation(mode: str, token: str):
+    """Record the location the browser gave, or that it was denied."""
     signer = signer_for_post(token, mode)
     try:
         actions.record_geolocation(signer, status=request.form.get("status", ""), info=info(),
@@ -192,6 +203,7 @@ def geolocation(mode: str, token: str):
 
 @bp.post(f"/{MODES}/confirm")
 def confirm(mode: str, token: str):
+    """Agree and sign this document."""
     signer = signer_for_post(token, mode)
     try:
         actions.confirm(signer, consent=request.form.get("consent") == "yes",
@@ -204,6 +216,7 @@ def confirm(mode: str, token: str):
 
 @bp.route(f"/{MODES}/decline", methods=["GET", "POST"])
 def decline(mode: str, token: str):
+    """Refuse to sign, with a reason."""
     signer = load_signer(token, mode, allow_done=False)
     if request.method == "GET":
         return render_decline(signer, token, mode)
@@ -217,6 +230,7 @@ def decline(mode: str, token: str):
 
 
 def render_decline(signer, token, mode, *, error=None, status=200):
+    """The decline form."""
     html = render_template("signer/decline.html", signer=signer, envelope=signer.envelope, token=token, mode=mode,
                            form_token=form_token(token), branch=signer.envelope.branch, error=error,
                            step="decline", step_title="Recusar assinatura")
@@ -225,6 +239,7 @@ def render_decline(signer, token, mode, *, error=None, status=200):
 
 @bp.get(f"/{MODES}/pages/<int:number>.jpg")
 def page_image(mode: str, token: str, number: int):
+    """One page of the document as an image, at the requested width."""
     signer = load_signer(token, mode)
     envelope = signer.envelope
     if not 1 <= number <= envelope.original_pages:
@@ -238,6 +253,7 @@ def page_image(mode: str, token: str, number: int):
 
 @bp.get(f"/{MODES}/documento.pdf")
 def original(mode: str, token: str):
+    """The original PDF, as served to this signer."""
     signer = load_signer(token, mode)
     return send_file(storage.path_of(signer.envelope.original_path), mimetype="application/pdf",
                      download_name=f"{signer.envelope.public_code}-original.pdf")
@@ -245,6 +261,7 @@ def original(mode: str, token: str):
 
 @bp.get(f"/{MODES}/assinado.pdf")
 def final(mode: str, token: str):
+    """The signed, sealed PDF once everyone has signed."""
     signer = load_signer(token, mode)
     envelope = signer.envelope
     if envelope.status != "completed" or not envelope.final_path:
@@ -268,17 +285,20 @@ def upload_too_large() -> bool:
 
 
 def read_upload(name: str, limit: int) -> bytes:
+    """An uploaded file's bytes, refusing more than the limit before reading it all."""
     upload = request.files.get(name)
     return upload.stream.read(limit + 1) if upload else b""
 
 
 def too_large_message() -> str:
+    """The pt-BR message for an upload over the limit."""
     return f"A foto é grande demais (máximo {current_app.config['MAX_UPLOAD_BYTES'] // 1_000_000} MB)."
 
 
 @bp.post(f"/{MODES}/document/<any(front, back):side>")
 @limiter.limit("30/minute")
 def document_photo(mode: str, token: str, side: str):
+    """Upload the front or back photo of the ID document."""
     signer = signer_for_post(token, mode, "document", upload=True)
     try:
         row = capture.save_document_photo(signer, side, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]),
@@ -299,6 +319,7 @@ def document_photo(mode: str, token: str, side: str):
 @bp.post(f"/{MODES}/selfie/challenge")
 @limiter.limit("20/minute")
 def selfie_challenge(mode: str, token: str):
+    """A fresh random liveness challenge for the selfie step."""
     signer = signer_for_post(token, mode, "selfie")
     try:
         challenge = capture.start_liveness(signer)
@@ -312,6 +333,7 @@ def selfie_challenge(mode: str, token: str):
 @bp.post(f"/{MODES}/selfie")
 @limiter.limit("20/minute")
 def selfie(mode: str, token: str):
+    """Check a burst of selfie frames against the challenge."""
     signer = signer_for_post(token, mode, "selfie", upload=True)
     frames = [f.stream.read(faces.MAX_FRAME_BYTES + 1)
               for f in request.files.getlist("frame")[: liveness.MAX_FRAMES + 1]]
@@ -328,6 +350,7 @@ def selfie(mode: str, token: str):
 @bp.post(f"/{MODES}/selfie/photo")
 @limiter.limit("20/minute")
 def selfie_photo(mode: str, token: str):
+    """The fallback selfie photo where no camera stream is available."""
     signer = signer_for_post(token, mode, "selfie", upload=True)
     try:
         capture.save_fallback_selfie(signer, read_upload("photo", current_app.config["MAX_UPLOAD_BYTES"]), info())
@@ -342,6 +365,7 @@ def selfie_photo(mode: str, token: str):
 
 @bp.get("/sw.js")
 def service_worker():
+    """The service worker script, served from the root scope."""
     response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -349,4 +373,5 @@ def service_worker():
 
 @bp.get("/offline")
 def offline():
+    """The page shown when the phone is offline."""
     return render_template("signer/offline.html")

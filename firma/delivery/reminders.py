@@ -21,6 +21,8 @@ REMINDABLE = ("pending", "sent", "viewed")
 
 @dataclass(frozen=True)
 class SweepResult:
+    """How many envelopes a reminder sweep expired and how many reminders it queued."""
+
     reminders: int
     expired: int
 
@@ -54,6 +56,7 @@ def is_due(signer: Signer, now: datetime) -> bool:
 
 
 def queue_reminder(signer: Signer, now: datetime) -> bool:
+    """Queue the signer's next reminder, once per reminder number; False if it already was."""
     number = (signer.reminders_sent or 0) + 1
     key = f"reminder:{signer.id}:{number}"
     return deliveries.queue_message(signer, signer.channel, "reminder", key, now=now) is not None
@@ -61,5 +64,6 @@ def queue_reminder(signer: Signer, now: datetime) -> bool:
 
 @jobs.job("reminders.sweep", every_minutes=15)
 def sweep_job(now_iso: str | None = None) -> dict:
+    """The periodic job: run the reminder sweep (at `now_iso` in tests)."""
     result = sweep(datetime.fromisoformat(now_iso) if now_iso else None)
     return {"reminders": result.reminders, "expired": result.expired}

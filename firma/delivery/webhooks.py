@@ -49,6 +49,7 @@ def payload(event: Event) -> dict:
 
 
 def body_of(delivery: Delivery) -> bytes:
+    """The exact JSON bytes a webhook delivery sends, so a replay signs the same body."""
     return json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 

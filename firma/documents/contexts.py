@@ -25,6 +25,7 @@ def _customer_address(c: Customer) -> str:
 
 
 def customer_fields(c: Customer) -> dict[str, str]:
+    """The `cliente` namespace: a customer's fields formatted for documents."""
     return {
         "nome": c.name or "",
         "cpf_cnpj": format_cpf_cnpj(c.cpf_cnpj),
@@ -45,6 +46,7 @@ def customer_fields(c: Customer) -> dict[str, str]:
 
 
 def contract_fields(contract: Contract, now: datetime) -> dict[str, str]:
+    """The `contrato` namespace: plan, price (also in words), due day, loyalty and dates."""
     price = contract.price if contract.price is not None else Decimal("0")
     start = contract.created_at or now
     return {
@@ -60,6 +62,7 @@ def contract_fields(contract: Contract, now: datetime) -> dict[str, str]:
 
 
 def branch_fields(b: Branch) -> dict[str, str]:
+    """The `filial` namespace: the branch's name, CNPJ, address and phone, formatted."""
     return {
         "nome": b.name or "",
         "cnpj": format_cpf_cnpj(b.cnpj),
@@ -71,6 +74,7 @@ def branch_fields(b: Branch) -> dict[str, str]:
 
 
 def date_fields(now: datetime) -> dict[str, str]:
+    """The `data` namespace: today in the local time zone, as a date, in words and the hour."""
     local = to_local(now)
     return {"hoje": date_br(local.date()), "extenso": date_words(local.date()), "hora": local.strftime("%H:%M")}
 

@@ -96,6 +96,7 @@ def preview(body: str, kind: str, *, customer: Customer | None = None) -> Previe
 
 
 def preview_dir() -> Path:
+    """Where rendered preview page images are cached (inside the storage folder)."""
     return Path(current_app.config["STORAGE_DIR"]) / "previews"
 
 

@@ -20,6 +20,8 @@ from firma.signing import automatic
 
 @dataclass
 class SignerSpec:
+    """Who should sign and how: role, contact, channel and the evidence required."""
+
     role: str
     name: str
     cpf: str | None = None
@@ -38,12 +40,14 @@ def effective(override: str, default: bool) -> bool:
 
 
 def integration_for_branch(branch) -> Integration:
+    """The integration a branch sends through (Refusal when the branch has none)."""
     if branch.integration is None:
         raise Refusal(f"A filial {branch.name} não tem integração de assinatura digital configurada.")
     return branch.integration
 
 
 def client_spec(customer, integration: Integration, *, selfie: str = "default", photo: str = "default") -> SignerSpec:
+    """The customer as the client signer, with the contract's selfie/photo overrides resolved."""
     if not customer.cpf_cnpj:
         raise Refusal("O cliente não tem CPF/CNPJ cadastrado.")
     if not (customer.email or customer.phone):
@@ -57,6 +61,7 @@ def client_spec(customer, integration: Integration, *, selfie: str = "default", 
 
 
 def provider_specs(integration: Integration) -> list[SignerSpec]:
+    """The provider's representative and witness of the integration, when configured."""
     specs = []
     for role, user in (("provider_representative", integration.representative),
                        ("provider_witness", integration.witness)):
@@ -66,6 +71,7 @@ def provider_specs(integration: Integration) -> list[SignerSpec]:
 
 
 def contract_signers(contract: Contract, integration: Integration) -> list[SignerSpec]:
+    """Every signer of a contract: client, client's witness, then the provider's signers."""
     specs = [client_spec(contract.customer, integration, selfie=contract.require_selfie,
                          photo=contract.require_document_photo)]
     if contract.witness is not None:
@@ -91,6 +97,7 @@ def create_for_contract(contract: Contract, *, by: User | None = None, info: Req
 
 
 def create_for_term(term: Term, *, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
+    """Open the envelope of a term signed on its own, rendered from its template."""
     contract = term.contract
     integration = integration_for_branch(contract.branch)
     code = new_public_code()
@@ -103,6 +110,7 @@ def create_for_term(term: Term, *, by: User | None = None, info: RequestInfo = S
 
 
 def create_for_service_order(order: ServiceOrder, *, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
+    """Open the envelope of a service order whose subject is flagged for digital signature."""
     integration = integration_for_branch(order.branch)
     code = new_public_code()
     rendered = rendering.render_service_order(order, public_code=code, now=utcnow())

@@ -9,6 +9,8 @@ from firma.models import Delivery, DeliveryStatus, Envelope, EnvelopeStatus, Fin
 
 @dataclass
 class Summary:
+    """What the dashboard shows: counts by status, the longest waits and the failures to retry."""
+
     counts: dict[EnvelopeStatus, int]
     waiting: list[Envelope]
     failed_deliveries: list[Delivery]
@@ -16,6 +18,7 @@ class Summary:
 
 
 def summary(limit: int = 10) -> Summary:
+    """The dashboard's figures, with at most `limit` rows per list."""
     rows = dict(db.session.execute(select(Envelope.status, func.count()).group_by(Envelope.status)).all())
     counts = {status: rows.get(status, 0) for status in EnvelopeStatus}
     waiting = list(db.session.scalars(

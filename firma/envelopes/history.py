@@ -16,6 +16,8 @@ PAGE_SIZE = 25
 
 @dataclass
 class Filters:
+    """The history's filters as typed by staff (status, branch, integration, period, search)."""
+
     status: EnvelopeStatus | None = None
     branch_id: int | None = None
     integration_id: int | None = None
@@ -26,6 +28,8 @@ class Filters:
 
 @dataclass
 class Page:
+    """One page of the history: envelopes, page number, total and whether more follow."""
+
     items: list[Envelope]
     page: int
     pages: int
@@ -58,6 +62,7 @@ def query(f: Filters) -> Select:
 
 
 def page(f: Filters, number: int = 1, size: int = PAGE_SIZE) -> Page:
+    """Envelopes matching the filters, newest first, one page at a time."""
     stmt = query(f)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // size))

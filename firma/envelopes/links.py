@@ -24,6 +24,7 @@ def issue(signer: Signer, *, now: datetime | None = None) -> str:
 
 
 def revoke(signer: Signer) -> None:
+    """Make the signer's current link stop working (a new one must be issued)."""
     signer.token_hash = None
     db.session.flush()
 
@@ -41,6 +42,7 @@ def find_signer(token: str) -> Signer | None:
 
 
 def is_expired(signer: Signer, now: datetime | None = None) -> bool:
+    """Whether the signer's link has passed its expiry."""
     return signer.token_expires_at is not None and signer.token_expires_at <= (now or utcnow())
 
 
@@ -52,4 +54,5 @@ def signing_url(token: str, *, embed: bool = False) -> str:
 
 
 def default_expiry(days: int, now: datetime | None = None) -> datetime:
+    """When a link issued now expires, `days` from now."""
     return (now or utcnow()) + timedelta(days=days)

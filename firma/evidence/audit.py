@@ -39,6 +39,7 @@ def canonical(event: Event) -> bytes:
 
 
 def chain_hash(prev_hash: str, event: Event) -> str:
+    """The event's link in the chain: sha256(prev_hash + canonical JSON of the event)."""
     return hashlib.sha256(prev_hash.encode() + canonical(event)).hexdigest()
 
 
@@ -74,6 +75,7 @@ def _jsonable(data: dict) -> dict:
 
 
 def events_of(envelope_id: int) -> list[Event]:
+    """An envelope's events in chain order."""
     return list(db.session.scalars(select(Event).where(Event.envelope_id == envelope_id).order_by(Event.seq)))
 
 

@@ -166,6 +166,7 @@ class ManifestData:
 
 
 def verification_url(public_url: str, code: str) -> str:
+    """The public verification page of a document code (printed and in the QR code)."""
     return f"{public_url.rstrip('/')}/verificar?codigo={quote(code)}"
 
 
@@ -199,6 +200,7 @@ def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
 
 
 def event_entry(event: Event) -> EventEntry:
+    """One audit event as the manifest's plain entry, labelled in pt-BR."""
     return EventEntry(
         seq=event.seq, time=event.created_at, type=event.type, signer_name=event.signer.name if event.signer else None,
         ip=event.ip, hash=event.hash, prev_hash=event.prev_hash, signer_id=event.signer_id,

@@ -37,12 +37,14 @@ def save(signer: Signer, kind: str, *, info: RequestInfo, content: bytes | None 
 
 
 def current(signer: Signer, kind: str) -> list[Evidence]:
+    """The signer's evidence of a kind that no retake has superseded."""
     query = select(Evidence).where(Evidence.signer_id == signer.id, Evidence.kind == kind,
                                    Evidence.superseded.is_(False)).order_by(Evidence.id)
     return list(db.session.scalars(query))
 
 
 def latest(signer: Signer, kind: str) -> Evidence | None:
+    """The signer's newest current evidence of a kind, or None."""
     items = current(signer, kind)
     return items[-1] if items else None
 

@@ -57,6 +57,7 @@ def save_document_photo(signer: Signer, side: str, data: bytes, info: RequestInf
 
 
 def attempts_left(signer: Signer) -> int:
+    """How many liveness attempts the signer still has."""
     return max(0, MAX_LIVENESS_ATTEMPTS - signer.liveness_attempts)
 
 

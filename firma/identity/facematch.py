@@ -39,6 +39,7 @@ class MatchResult:
     detail: str  # pt-BR, for the audit manifest
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as stored in the evidence row's data."""
         return asdict(self)
 
 

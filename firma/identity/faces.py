@@ -29,6 +29,7 @@ class SharedGraph:
 
     @contextmanager
     def use(self) -> Iterator[Any]:
+        """Borrow the process's graph, built on first use, under its lock."""
         with self._lock:
             if self._instance is None:
                 self._instance = self._factory()
@@ -67,6 +68,7 @@ class FaceFinding:
     method: str  # "full_range", "tiled" or "none"
 
     def to_dict(self) -> dict[str, Any]:
+        """The finding as stored in the evidence row's data."""
         return asdict(self)
 
 

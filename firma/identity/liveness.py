@@ -99,6 +99,7 @@ class FrameMeasure:
     skin_chroma: tuple[float, float] | None = None  # median Cr, Cb of forehead and cheeks
 
     def to_dict(self) -> dict[str, Any]:
+        """The measure as stored in the evidence row's data."""
         return asdict(self)
 
 
@@ -174,6 +175,7 @@ class LivenessResult:
     elapsed_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as stored in the evidence row's data."""
         return asdict(self)
 
 

@@ -19,6 +19,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """Refuse naive datetimes; store UTC."""
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; use firma.models.base.utcnow()")
@@ -26,12 +27,14 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
+        """Give back an aware UTC datetime (SQLite forgets the zone)."""
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
 
 
 def created_at():
+    """A not-null creation time column, set to now on insert."""
     return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
@@ -50,9 +53,11 @@ class Coded(TypeDecorator):
         self.enum = enum
 
     def process_bind_param(self, value, dialect):
+        """Store the member's code; refuse a string that is not a member."""
         return None if value is None else str(value)
 
     def process_result_value(self, value, dialect):
+        """Load the stored code as its enum member."""
         return None if value is None else self.enum(value)
 
 

@@ -95,6 +95,7 @@ class Signer(db.Model):
 
     @property
     def is_done(self) -> bool:
+        """Whether the signer has nothing left to do (signed, declined or expired)."""
         return self.status in (SignerStatus.SIGNED, SignerStatus.DECLINED, SignerStatus.EXPIRED)
 
 

@@ -44,6 +44,7 @@ class User(db.Model):
     created_at: Mapped[datetime] = created_at()
 
     def can(self, permission: str) -> bool:
+        """Whether the user's role or extra grants include the permission."""
         return self.active and (
             permission in ROLE_PERMISSIONS.get(self.role, set()) or permission in (self.extra_permissions or [])
         )
@@ -59,6 +60,7 @@ class Settings(db.Model):
 
     @classmethod
     def get(cls) -> "Settings":
+        """The one settings row, created with defaults on first use."""
         row = db.session.get(cls, 1)
         if row is None:
             row = cls(id=1)
@@ -107,6 +109,7 @@ class Integration(db.Model):
 
     @property
     def origins(self) -> list[str]:
+        """The origins allowed to embed the signing page in an iframe."""
         return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
 
 

@@ -35,6 +35,7 @@ class Customer(db.Model):
 
     @property
     def is_company(self) -> bool:
+        """Whether the customer is a company (a CNPJ, not a CPF)."""
         return len(self.cpf_cnpj) == 14
 
 
@@ -69,6 +70,7 @@ class DocumentTemplate(db.Model):
 
     @property
     def current(self) -> "TemplateVersion | None":
+        """The template's newest version, or None before the first save."""
         return self.versions[-1] if self.versions else None
 
 

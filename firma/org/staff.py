@@ -91,6 +91,7 @@ def issue_api_token(user: User) -> str:
 
 
 def revoke_api_token(user: User) -> None:
+    """Revoke the user's personal API token (automatic signing stops)."""
     user.api_token_hash = user.api_token_created_at = None
 
 

@@ -38,10 +38,12 @@ def problem(status: int, detail: str, *, title: str | None = None, **extra):
 
 
 def wants_json() -> bool:
+    """Whether this request is the API's, which answers problem+json."""
     return request.path.startswith("/api/")
 
 
 def register(app) -> None:
+    """Install the error handlers on the app."""
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_json():

@@ -10,6 +10,7 @@ BASE_CSP = (
 
 
 def set_security_headers(response: Response) -> Response:
+    """Add CSP, framing, referrer and HSTS headers to a response."""
     origins = request.environ.get(FRAME_ORIGINS)  # set by the /embed/ view once it loaded the integration
     if origins is not None:
         ancestors = " ".join(origins) if origins else "'none'"

@@ -6,10 +6,11 @@ from flask import current_app
 
 
 class StorageError(RuntimeError):
-    pass
+    """A file that cannot be written (it exists: write-once) or read."""
 
 
 def root() -> Path:
+    """The storage folder of the current app."""
     return Path(current_app.config["STORAGE_DIR"])
 
 
@@ -39,12 +40,15 @@ def write_once(relpath: str, data: bytes) -> str:
 
 
 def read(relpath: str) -> bytes:
+    """The bytes of a stored file."""
     return _resolve(relpath).read_bytes()
 
 
 def path_of(relpath: str) -> Path:
+    """The filesystem path of a stored file (for send_file)."""
     return _resolve(relpath)
 
 
 def exists(relpath: str) -> bool:
+    """Whether a file is stored at this path."""
     return _resolve(relpath).exists()

@@ -7,14 +7,17 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud o
 
 
 def new_token() -> str:
+    """A fresh 256-bit URL-safe secret."""
     return secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:
+    """The SHA-256 under which a secret is stored."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def same(a: str, b: str) -> bool:
+    """Constant-time comparison of two strings."""
     return hmac.compare_digest(a.encode(), b.encode())
 
 
@@ -25,4 +28,5 @@ def new_public_code() -> str:
 
 
 def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of bytes (documents, evidence files)."""
     return hashlib.sha256(data).hexdigest()

@@ -47,6 +47,7 @@ def sealer(app=None) -> seal.Sealer:
 
 
 def claim(envelope_id: int) -> bool:
+    """Take the envelope's finalisation with a conditional UPDATE; False if another has it."""
     now = utcnow()
     result = db.session.execute(
         update(Envelope)
@@ -85,6 +86,7 @@ def finalise(envelope_id: int) -> bool:
 
 
 def build_final_pdf(envelope: Envelope) -> bytes:
+    """Original + manifest + evidence.json, merged and then sealed."""
     cfg = current_app.config
     data = manifest.collect(envelope, public_url=cfg["PUBLIC_URL"])
     manifest_bytes = manifest_pdf.render_manifest(data)
@@ -102,6 +104,7 @@ def build_final_pdf(envelope: Envelope) -> bytes:
 
 
 def complete(envelope: Envelope, path: str, digest: str) -> None:
+    """Record the sealed PDF, mark the envelope completed and activate its contract."""
     now = utcnow()
     envelope.final_path, envelope.final_sha256 = path, digest
     envelope.status, envelope.completed_at = "completed", now

@@ -11,6 +11,8 @@ from firma.sealing import finalise, seal
 
 @dataclass
 class Verification:
+    """What /verificar says of an uploaded PDF, and the envelope it belongs to."""
+
     ok: bool
     reason: str
     check: seal.SealCheck | None

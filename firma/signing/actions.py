@@ -19,6 +19,7 @@ from firma.signing.steps import Locked, is_step_done, steps_for
 
 
 def open_link(signer: Signer, info: RequestInfo) -> None:
+    """Record that the signer opened the link (once), with the device."""
     if signer.viewed_at is None:
         signer.viewed_at = utcnow()
         if signer.status in ("pending", "sent"):
@@ -51,6 +52,7 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
 
 
 def mark_read(signer: Signer, *, seconds_per_page: dict, last_page_reached: bool, info: RequestInfo) -> None:
+    """Record that the signer read the document, with the time spent per page."""
     pages = signer.envelope.original_pages
     clean = {}
     for key, value in (seconds_per_page or {}).items():
@@ -143,6 +145,7 @@ CONSENT_TEXT = (
 
 
 def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
+    """The signer refuses to sign, with a reason; the envelope is declined."""
     reason = " ".join((reason or "").split())
     if signer.is_done:
         raise Refusal("Esta assinatura já foi concluída.")

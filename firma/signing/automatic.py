@@ -7,6 +7,7 @@ from firma.signing.actions import mark_signed
 
 
 def can_sign_automatically(user: User) -> bool:
+    """Whether a staff user is active and has both a stored signature and an API token."""
     return bool(user.active and user.api_token_hash and user.signature_png)
 
 

@@ -36,6 +36,7 @@ def clean_png(data_url: str) -> bytes:
 
 
 def to_png(img: Image.Image) -> bytes:
+    """An image as optimised PNG bytes."""
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -12,6 +12,7 @@ class Locked(Refusal):
 # --- where the signer is ----------------------------------------------------------------------------
 
 def steps_for(signer: Signer) -> list[str]:
+    """The signer's steps in order, from the envelope's requirements."""
     steps = ["welcome", "read"]
     if signer.require_document_photo:
         steps.append("document")
@@ -23,6 +24,7 @@ def steps_for(signer: Signer) -> list[str]:
 
 
 def is_step_done(signer: Signer, step: str) -> bool:
+    """Whether the signer has finished this step."""
     if step == "welcome":
         return signer.identity_confirmed_at is not None
     if step == "read":
