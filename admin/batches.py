@@ -10,7 +10,7 @@ from firma.platform import outbox
 from . import bp
 from .auth import page
 from .forms import form_status, run_form
-from .records_views import batch_form, contract_filters, contract_query
+from .records import batch_form, contract_filters, contract_query
 
 
 @bp.post("/lotes")
