@@ -13,7 +13,6 @@ from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
@@ -70,12 +69,6 @@ class Sealer:
     def certificate_sha256(self) -> str:
         """Hex SHA-256 of the certificate's DER: what a verifier trusts."""
         return hashlib.sha256(self.certificate.dump()).hexdigest()
-
-    @property
-    def certificate_pem(self) -> bytes:
-        """The certificate in PEM, for people who want to trust it in their own reader."""
-        der = self.certificate.dump()
-        return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
 
     @property
     def subject_name(self) -> str:
