@@ -3,7 +3,7 @@ import importlib
 import sys
 import time
 
-MODULES = ["bench_documents", "bench_finalise", "bench_liveness", "bench_pages", "bench_api", "bench_batch"]
+MODULES = ["bench_documents", "bench_finalise", "bench_seal", "bench_liveness", "bench_pages", "bench_api", "bench_batch"]
 
 
 def main() -> int:

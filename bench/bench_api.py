@@ -16,7 +16,7 @@ from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion
 from firma.org import api_tokens
 from firma.platform import jobs, outbox
-from firma.sealing import seal
+from firma.sealing import certificate
 from tests.smtp_sink import SmtpSink
 
 N = 20
@@ -26,7 +26,7 @@ CPFS = ["52998224725", "15350946056", "11144477735", "39053344705", "86288366757
 
 
 def _app(instance: Path, smtp_port: int):
-    seal.generate_instance_certificate(instance / "seal.p12", b"bench")
+    certificate.generate_instance_certificate(instance / "seal.p12", b"bench")
     app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "bench-" + "x" * 32, "SEAL_PASSPHRASE": "bench",
                       "DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}", "QUEUE_IMMEDIATE": False,
                       "QUEUE_URL": f"sqlite:///{instance / 'queue.sqlite3'}", "PUBLIC_URL": "http://firma.bench",

@@ -23,7 +23,7 @@ from firma.extensions import db
 from firma.models import Batch, Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion, User
 from firma.models.base import utcnow
 from firma.platform import jobs, outbox
-from firma.sealing import seal
+from firma.sealing import certificate
 from tests.smtp_sink import SmtpSink
 
 N = int(os.environ.get("BENCH_BATCH_N", "1000"))
@@ -43,7 +43,7 @@ def _cpf(n: int) -> str:
 
 
 def _app(instance: Path, smtp_port: int):
-    seal.generate_instance_certificate(instance / "seal.p12", b"bench")
+    certificate.generate_instance_certificate(instance / "seal.p12", b"bench")
     app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "bench-" + "x" * 32, "SEAL_PASSPHRASE": "bench",
                       "DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}?timeout=30",
                       "QUEUE_IMMEDIATE": False, "QUEUE_URL": f"sqlite:///{instance / 'queue.sqlite3'}",

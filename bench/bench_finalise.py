@@ -22,7 +22,7 @@ from firma.evidence.manifest import (
     describe_user_agent, evidence_json,
 )
 from firma.evidence.manifest_pdf import manifest_html, render_manifest
-from firma.sealing import seal
+from firma.sealing import certificate, seal
 from firma.sealing.assemble import assemble
 from tests import faces
 
@@ -95,7 +95,7 @@ def main() -> None:
     data = _manifest_data(hashlib.sha256(original).hexdigest())
     with tempfile.TemporaryDirectory() as tmp:
         p12 = Path(tmp) / "seal.p12"
-        seal.generate_instance_certificate(p12, PASSPHRASE)
+        certificate.generate_instance_certificate(p12, PASSPHRASE)
         sealer = seal.Sealer.load(p12, PASSPHRASE)
         raw_signer = signers.SimpleSigner.load_pkcs12_data(p12.read_bytes(), other_certs=(), passphrase=PASSPHRASE)
 

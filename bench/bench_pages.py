@@ -42,9 +42,9 @@ def create_database() -> None:
 
 
 def write_instance(instance: Path) -> None:
-    from firma.sealing import seal
+    from firma.sealing import certificate
 
-    seal.generate_instance_certificate(instance / "seal.p12", b"bench-passphrase")
+    certificate.generate_instance_certificate(instance / "seal.p12", b"bench-passphrase")
     (instance / "config.py").write_text(
         f"SECRET_KEY = {secrets.token_hex(16)!r}\nDATABASE_URL = {PG_URL!r}\nSEAL_PASSPHRASE = 'bench-passphrase'\n"
         "RATELIMIT_ENABLED = False\nENV_NAME = 'production'\nPUBLIC_URL = 'http://127.0.0.1'\n", encoding="utf-8")

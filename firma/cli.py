@@ -16,7 +16,7 @@ from firma.evidence import audit
 from firma.extensions import db
 from firma.models import Envelope
 from firma.platform import worker_cli
-from firma.sealing import seal, verification
+from firma.sealing import certificate, verification
 
 
 def register(app) -> None:
@@ -42,8 +42,9 @@ def init() -> None:
         if not current_app.config["SEAL_PASSPHRASE"]:
             pass_file.write_text(secrets.token_urlsafe(32))
             pass_file.chmod(0o600)
-        seal.generate_instance_certificate(p12, seal_passphrase(current_app))
-        click.echo(f"self-signed seal certificate created at {p12}")
+        root = instance / certificate.ROOT_FILE
+        certificate.generate_instance_certificate(p12, seal_passphrase(current_app), root_path=root)
+        click.echo(f"seal certificate created at {p12}; trust its root {root} once in a PDF reader")
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is up to date")
 

@@ -15,7 +15,7 @@ from firma.models import (
     TemplateVersion, User,
 )
 from firma.platform.tokens import hash_token
-from firma.sealing import seal
+from firma.sealing import certificate
 
 # FIRMA_TEST_DATABASE_URL=postgresql://... runs the whole suite on PostgreSQL (make test does it a second time).
 DATABASE_URL = os.environ.get("FIRMA_TEST_DATABASE_URL")
@@ -25,7 +25,7 @@ PASSWORD = "senha-de-teste-123"
 @pytest.fixture(scope="session")
 def instance_dir(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("instance")
-    seal.generate_instance_certificate(path / "seal.p12", b"test-passphrase")
+    certificate.generate_instance_certificate(path / "seal.p12", b"test-passphrase")
     return path
 
 

@@ -5,7 +5,7 @@ import pytest
 import weasyprint
 from pypdf import PdfReader
 
-from firma.sealing import seal
+from firma.sealing import certificate, seal
 from firma.sealing.assemble import assemble, read_attachment
 
 
@@ -64,7 +64,7 @@ def test_read_attachment_of_a_truncated_or_plain_pdf_is_none(parts):
 def test_sealed_after_assembly_verifies_and_keeps_the_attachment(parts, tmp_path):
     original, manifest, evidence = parts
     final = assemble(original, manifest, {"evidence.json": evidence}, title="T")
-    seal.generate_instance_certificate(tmp_path / "seal.p12", b"senha")
+    certificate.generate_instance_certificate(tmp_path / "seal.p12", b"senha")
     sealer = seal.Sealer.load(tmp_path / "seal.p12", b"senha")
     sealed = sealer.seal(final, reason="Documento assinado eletronicamente", location="Brasil")
     check = seal.verify_sealed_pdf(sealed, sealer.certificate_sha256)

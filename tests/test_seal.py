@@ -12,6 +12,7 @@ import pytest
 import weasyprint
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
@@ -19,9 +20,10 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
+from firma.sealing.certificate import generate_instance_certificate
 from firma.sealing.seal import (
     MSG_ALTERED, MSG_BAD_SEAL, MSG_ENCRYPTED, MSG_NOT_PDF, MSG_OK, MSG_OTHER_CERT, MSG_UNSIGNED, Sealer,
-    generate_instance_certificate, get_sealer, verify_sealed_pdf,
+    get_sealer, verify_sealed_pdf,
 )
 from tests.tsa_server import running_tsa
 
@@ -80,21 +82,32 @@ def _pdfsig(pdf: bytes, tmp_path: Path, *extra: str) -> str:
     return done.stdout + done.stderr
 
 
-def test_certificate_is_a_self_signed_rsa_seal_valid_for_ten_years(p12_path: Path) -> None:
+def test_certificate_is_an_end_entity_seal_issued_by_the_instance_root(p12_path: Path) -> None:
     key, cert, extra = pkcs12.load_key_and_certificates(p12_path.read_bytes(), PASSPHRASE)
     assert key is not None and key.key_size == 2048
-    assert cert is not None and extra == []
-    assert cert.subject == cert.issuer
+    root = x509.load_pem_x509_certificate((p12_path.parent / "seal-root.pem").read_bytes())
+    assert cert is not None and extra == [root]
     assert cert.subject.rfc4514_string() == "CN=Firma - selo do documento,O=Firma"
+    assert cert.issuer == root.subject != cert.subject and root.issuer == root.subject
+    cert.verify_directly_issued_by(root)
+    constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and not constraints.value.ca
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature and usage.value.content_commitment
-    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).critical
-    ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert not usage.value.key_cert_sign
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36"), ExtendedKeyUsageOID.EMAIL_PROTECTION]
+    root_constraints = root.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert root_constraints.critical and root_constraints.value.ca
+    root_usage = root.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert root_usage.key_cert_sign and not root_usage.digital_signature
+    ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     assert aki.key_identifier == ski.digest
     lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
     assert timedelta(days=3650) <= lifetime <= timedelta(days=3660)
     assert cert.not_valid_before_utc <= datetime.now(timezone.utc)
+    assert root.not_valid_after_utc > cert.not_valid_after_utc
     assert p12_path.stat().st_mode & 0o777 == 0o600
 
 
@@ -163,14 +176,13 @@ def test_poppler_and_qpdf_accept_the_sealed_pdf(sealed_pdf: bytes, tmp_path: Pat
     assert "No syntax or stream encoding errors" in qpdf.stdout
 
 
-def test_pdfsig_trusts_the_seal_once_the_certificate_is_in_an_nss_db(
-    sealer: Sealer, sealed_pdf: bytes, tmp_path: Path
+def test_pdfsig_trusts_the_seal_once_the_instance_root_is_in_an_nss_db(
+    p12_path: Path, sealed_pdf: bytes, tmp_path: Path
 ) -> None:
     assert "Certificate is Trusted" not in _pdfsig(sealed_pdf, tmp_path)
     db = tmp_path / "nssdb"
     db.mkdir()
-    pem = tmp_path / "firma.pem"
-    pem.write_bytes(sealer.certificate_pem)
+    pem = p12_path.parent / "seal-root.pem"
     for command in (
         ["certutil", "-N", "-d", f"sql:{db}", "--empty-password"],
         ["certutil", "-A", "-n", "firma", "-t", "CT,C,C", "-i", str(pem), "-d", f"sql:{db}"],

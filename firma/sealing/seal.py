@@ -7,21 +7,17 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
@@ -29,11 +25,11 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-CERTIFICATE_YEARS = 10
-# Hex digits reserved for the CMS blob (measured: ~1.5 KB of DER for B-B, ~3 KB with a loopback
-# timestamp token; a real TSA may add its chain). Reserving skips pyHanko's dry-run signature.
-BYTES_RESERVED_B_B = 16384
-BYTES_RESERVED_B_T = 32768
+# CMS space (DER bytes) beyond the embedded certificates and the signature value. Signed attributes
+# and CMS structure measured 0.5-0.6 KB (the rest is margin); the loopback TSA's token was 1.5 KB,
+# and an ICP-Brasil TSA sends its chain (3-4 certificates of ~1.5-2 KB) and a 512-byte signature.
+CMS_OVERHEAD = 2048
+TIMESTAMP_ALLOWANCE = 12288
 
 MSG_OK = "Documento íntegro, selado por esta instância do Firma."
 MSG_OK_ANY = "Documento íntegro, com selo digital válido."
@@ -45,76 +41,6 @@ MSG_OTHER_CERT = "Selado por outro certificado, não por esta instância."
 MSG_BAD_SEAL = "O selo digital do documento está danificado ou é de um tipo não suportado."
 
 
-def generate_instance_certificate(
-    p12_path: Path,
-    passphrase: bytes,
-    common_name: str = "Firma - selo do documento",
-    organization: str = "Firma",
-) -> None:
-    """Create the instance's self-signed RSA seal certificate as PKCS#12; never overwrite one."""
-    if not passphrase:
-        raise ValueError("the PKCS#12 passphrase must not be empty")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-    now = datetime.now(timezone.utc)
-    public_key = key.public_key()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        # A few minutes back so a verifier with a slightly late clock accepts a fresh seal.
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=365 * CERTIFICATE_YEARS))
-        # NSS (poppler's pdfsig and other readers) anchors trust only on CA certificates: a
-        # CA:FALSE self-signed seal stays "issuer unknown" even after a person imports it.
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    blob = pkcs12.serialize_key_and_certificates(
-        name=common_name.encode(),
-        key=key,
-        cert=cert,
-        cas=None,
-        encryption_algorithm=serialization.BestAvailableEncryption(passphrase),
-    )
-    p12_path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL makes the refusal to overwrite atomic, even against a concurrent `firma init`.
-    fd = os.open(p12_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        p12_path.unlink(missing_ok=True)
-        raise
-
-
 class Sealer:
     """A loaded seal key that PAdES-seals PDFs; load once per process (key loading costs ~30 ms)."""
 
@@ -122,6 +48,7 @@ class Sealer:
         self._signer = signer
         self._timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
         self.tsa_url = tsa_url
+        self.bytes_reserved = cms_reservation(signer, timestamped=bool(tsa_url))
 
     @classmethod
     def load(cls, p12_path: Path, passphrase: bytes, tsa_url: str | None = None) -> Sealer:
@@ -129,6 +56,8 @@ class Sealer:
         signer = signers.SimpleSigner.load_pkcs12_data(
             Path(p12_path).read_bytes(), other_certs=(), passphrase=passphrase
         )
+        # A verifier trusts the root by its own copy; one inside the CMS proves nothing and costs space.
+        signer.embed_roots = False
         return cls(signer, tsa_url)
 
     @property
@@ -142,12 +71,6 @@ class Sealer:
         return hashlib.sha256(self.certificate.dump()).hexdigest()
 
     @property
-    def certificate_pem(self) -> bytes:
-        """The certificate in PEM, for people who want to trust it in their own reader."""
-        der = self.certificate.dump()
-        return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
-
-    @property
     def subject_name(self) -> str:
         """The certificate subject as an RFC 4514 string."""
         return x509.load_der_x509_certificate(self.certificate.dump()).subject.rfc4514_string()
@@ -156,23 +79,39 @@ class Sealer:
         self, pdf_bytes: bytes, *, reason: str, location: str, field_name: str = "FirmaSeal"
     ) -> bytes:
         """Seal the whole PDF as an incremental update: PAdES B-B, or B-T when a TSA is set."""
+        writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
+        # The first seal certifies the document (DocMDP P=2): a later edit is a violation, while
+        # further signatures and (LTA) document timestamps stay allowed. P=1 would refuse signatures,
+        # and pyHanko refuses to certify a document that is already signed: a reseal only approves.
         meta = signers.PdfSignatureMetadata(
             field_name=field_name,
             md_algorithm="sha256",
             subfilter=SigSeedSubFilter.PADES,
             reason=reason,
             location=location,
+            certify=not writer.prev.embedded_signatures,
+            docmdp_permissions=MDPPerm.FILL_FORMS,
         )
-        writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
         out = outside_event_loop(
             signers.sign_pdf,
             writer,
             meta,
             signer=self._signer,
             timestamper=self._timestamper,
-            bytes_reserved=BYTES_RESERVED_B_T if self._timestamper else BYTES_RESERVED_B_B,
+            bytes_reserved=self.bytes_reserved,
         )
         return out.getvalue()
+
+
+def cms_reservation(signer: signers.Signer, *, timestamped: bool) -> int:
+    """Hex digits to reserve for the CMS, sized from the certificates it embeds (never the root)."""
+    embedded = [signer.signing_cert] + [
+        cert for cert in signer.cert_registry or ()
+        if cert.self_signed == "no" and cert != signer.signing_cert
+    ]
+    der = sum(len(cert.dump()) for cert in embedded) + signer.signing_cert.public_key.byte_size
+    der += CMS_OVERHEAD + (TIMESTAMP_ALLOWANCE if timestamped else 0)
+    return 2 * der
 
 
 def outside_event_loop(fn, *args, **kwargs):

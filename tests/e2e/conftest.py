@@ -33,7 +33,7 @@ from firma.extensions import db
 from firma.models import Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion, User
 from firma.platform.outbox import commit
 from firma.platform.tokens import hash_token
-from firma.sealing import seal
+from firma.sealing import certificate
 from tests.images import signature_png
 
 CHROMIUM = "/usr/bin/chromium"
@@ -81,7 +81,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     instance = tmp_path_factory.mktemp("e2e-instance")
-    seal.generate_instance_certificate(instance / "seal.p12", b"e2e-passphrase")
+    certificate.generate_instance_certificate(instance / "seal.p12", b"e2e-passphrase")
     app = create_app({
         "ENV_NAME": "testing",
         "SECRET_KEY": "e2e-" + secrets.token_hex(16),
