@@ -38,6 +38,7 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "Firma <nao-responda@firma.local>",
     "MAIL_SUPPRESS_SEND": False,
     "WHATSAPP_PROVIDER": "console",
+    "OUTBOUND_ALLOW_LOOPBACK": False,  # only tests and local demos may let webhooks/WhatsApp call 127.0.0.1
     "LIVENESS_CHALLENGE": None,  # e.g. "turn_left,turn_right" to fix the challenge (tests, demos)
 }
 
