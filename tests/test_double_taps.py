@@ -157,3 +157,36 @@ def test_one_idempotency_key_sent_concurrently_creates_one_resource(app, make_co
         assert any(r.headers.get("Idempotent-Replayed") == "true" for r in responses)
     assert _db.session.scalar(select(func.count(Envelope.id))) == 1
     assert _db.session.scalar(select(func.count(IdempotencyKey.id))) == 1
+
+
+def test_racing_liveness_starts_never_exceed_the_attempts(app, make_contract, db):
+    from firma.identity import capture
+
+    envelope = create.create_for_contract(make_contract())
+    commit()
+    signer_id = envelope.signers[0].id
+    db.session.get(Signer, signer_id).liveness_attempts = capture.MAX_LIVENESS_ATTEMPTS - 2
+    db.session.commit()
+    barrier, outcomes = threading.Barrier(4), []
+
+    def worker():
+        with app.app_context():
+            signer = _db.session.get(Signer, signer_id)
+            barrier.wait(timeout=10)
+            try:
+                capture.start_liveness(signer)
+                _db.session.commit()
+                outcomes.append("started")
+            except capture.LivenessLocked:
+                _db.session.rollback()
+                outcomes.append("locked")
+            _db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    _db.session.expire_all()
+    assert sorted(outcomes) == ["locked", "locked", "started", "started"]
+    assert _db.session.get(Signer, signer_id).liveness_attempts == capture.MAX_LIVENESS_ATTEMPTS
