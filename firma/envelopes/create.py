@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from firma.br.emails import normalise_email
+from firma.br.emails import refuse_control_characters
 from firma.documents import rendering
 from firma.envelopes import links
 from firma.evidence import audit
@@ -164,7 +164,7 @@ def _add_signer(envelope: Envelope, spec: SignerSpec, order: int, integration: I
     if channel == "whatsapp" and not spec.phone:
         raise Refusal(f"{spec.name}: celular obrigatório para envio por WhatsApp.")
     try:
-        email = normalise_email(spec.email) if spec.email else None  # CR/LF would inject e-mail headers
+        email = refuse_control_characters(spec.email)  # CR/LF would inject e-mail headers
     except Refusal as exc:
         raise Refusal(f"{spec.name}: {exc.message}", field="email") from None
     signer = Signer(
