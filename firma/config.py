@@ -8,6 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 
 
+MIN_SECRET_BYTES = 32
+
+
 class ConfigError(RuntimeError):
     """A required setting is missing or unsafe; raised at start-up, never at first use."""
 
@@ -38,6 +41,7 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "Firma <nao-responda@firma.local>",
     "MAIL_SUPPRESS_SEND": False,
     "WHATSAPP_PROVIDER": "console",
+    "OUTBOUND_ALLOW_LOOPBACK": False,  # only tests and local demos may let webhooks/WhatsApp call 127.0.0.1
     "LIVENESS_CHALLENGE": None,  # e.g. "turn_left,turn_right" to fix the challenge (tests, demos)
 }
 
@@ -80,6 +84,10 @@ def _derive(app) -> None:
     cfg["WTF_CSRF_TIME_LIMIT"] = None
     if production and cfg["SECRET_KEY"].startswith("dev-only-"):
         raise ConfigError("FIRMA_SECRET_KEY must be a real secret in production.")
+    if production and len(cfg["SECRET_KEY"].encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"FIRMA_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes. Generate one with "
+                          "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set it as "
+                          "FIRMA_SECRET_KEY (or SECRET_KEY in instance/config.py).")
 
 
 def seal_passphrase(app) -> bytes:

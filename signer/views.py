@@ -16,14 +16,14 @@ from firma.documents import previews
 from firma.envelopes import links
 from firma.evidence import store
 from firma.evidence.audit import RequestInfo
-from firma.extensions import csrf, limiter
+from firma.extensions import csrf, db, limiter
 from firma.identity import capture, faces, liveness
 from firma.models import EvidenceKind
 from firma.platform import storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
-from firma.signing import actions, steps
+from firma.signing import actions, claims, steps
 
 from . import bp
 
@@ -208,6 +208,8 @@ def confirm(mode: str, token: str):
     try:
         actions.confirm(signer, consent=request.form.get("consent") == "yes",
                         document_sha256=request.form.get("document_sha256", ""), info=info())
+    except claims.AlreadyDone:
+        return settled_by_another_tap(signer, token, mode)
     except Refusal as exc:
         return render_step(signer, token, mode, "confirm", error=str(exc), status=422)
     commit()
@@ -223,9 +225,17 @@ def decline(mode: str, token: str):
     check_form_token(token)
     try:
         actions.decline(signer, request.form.get("reason", ""), info())
+    except claims.AlreadyDone:
+        return settled_by_another_tap(signer, token, mode)
     except Refusal as exc:
         return render_decline(signer, token, mode, error=str(exc), status=422)
     commit()
+    return go_to_next(signer, token, mode)
+
+
+def settled_by_another_tap(signer, token: str, mode: str):
+    """A double tap lost the claim: drop its transaction and show where the winning request left the signer."""
+    db.session.rollback()
     return go_to_next(signer, token, mode)
 
 

@@ -46,6 +46,7 @@ def app(instance_dir):
         "QUEUE_IMMEDIATE": True,
         "MAIL_SUPPRESS_SEND": True,
         "RATELIMIT_ENABLED": False,
+        "OUTBOUND_ALLOW_LOOPBACK": True,  # the ERP and WhatsApp stand-ins listen on 127.0.0.1
     }, instance_path=str(instance_dir))
     with app.app_context():
         _db.drop_all()
@@ -53,6 +54,13 @@ def app(instance_dir):
     yield app
     with app.app_context():
         _db.engine.dispose()  # close pooled connections now, not at interpreter exit (ResourceWarning)
+
+
+@pytest.fixture()
+def app_context(app):
+    """The session app's context, for tests of services that read its settings without a database."""
+    with app.app_context():
+        yield
 
 
 @pytest.fixture()

@@ -11,6 +11,8 @@ import pytest
 from firma.platform.outbound import EXCERPT_CHARS, UnsafeUrl, parse_retry_after, post_json, validate_url
 from tests.http_stub import HttpStub
 
+pytestmark = pytest.mark.usefixtures("app_context")  # its OUTBOUND_ALLOW_LOOPBACK lets the stubs be called
+
 
 def _closed_port_url() -> str:
     """A loopback URL on a port nothing listens on (bound then released)."""

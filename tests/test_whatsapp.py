@@ -16,6 +16,8 @@ from firma.delivery.whatsapp import (
 from firma.platform.errors import Refusal
 from tests.http_stub import HttpStub
 
+pytestmark = pytest.mark.usefixtures("app_context")  # its OUTBOUND_ALLOW_LOOPBACK lets the stubs be called
+
 LINK = "https://firma.example.com.br/s/tok123"
 
 

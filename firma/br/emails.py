@@ -11,3 +11,10 @@ def normalise_email(value: str) -> str:
         return validate_email((value or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         raise Refusal("E-mail inválido.") from None
+
+
+def refuse_control_characters(value: str | None) -> str | None:
+    """The address as given, refused when it carries CR, LF or another control character (header injection)."""
+    if value and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise Refusal("E-mail inválido: contém quebra de linha ou caractere de controle.", "email")
+    return value

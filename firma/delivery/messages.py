@@ -17,6 +17,7 @@ from firma.documents import sandbox
 from firma.documents.catalogue import CATALOGUE
 from firma.documents.contexts import branch_fields, customer_fields
 from firma.models import Envelope, Settings, Signer
+from firma.platform.text import strip_bidi
 
 DEFAULT_SUBJECT = "{{ filial.nome }}: {{ documento.titulo }} aguarda sua assinatura"
 DEFAULT_SUBJECT_REMINDER = "Lembrete — {{ documento.titulo }} aguarda sua assinatura"
@@ -102,7 +103,7 @@ def link_message(signer: Signer, link: str, *, purpose: str = "link", public_url
     if purpose == "reminder" and integration.email_subject_client and not subject_text.startswith("Lembrete"):
         subject_text = f"Lembrete: {subject_text}"
     return Message(
-        subject=" ".join(subject_text.split())[:200],
+        subject=" ".join(strip_bidi(subject_text).split())[:200],
         body=render(body, context),
         link=link,
         whatsapp_text=render(wa_text, context),
@@ -116,5 +117,5 @@ def completed_message(signer: Signer, *, public_url: str = "") -> Message:
     """The message that carries the sealed PDF to a signer once everyone has signed."""
     context = context_for(signer, None, public_url=public_url)
     text = render(COMPLETED_BODY, context)
-    return Message(subject=render(COMPLETED_SUBJECT, context), body=text, link=None, whatsapp_text=text,
+    return Message(subject=strip_bidi(render(COMPLETED_SUBJECT, context)), body=text, link=None, whatsapp_text=text,
                    whatsapp_template="", whatsapp_parameters=(), branch_name=signer.envelope.branch.name)

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from firma.br.emails import refuse_control_characters
 from firma.documents import rendering
 from firma.envelopes import links
 from firma.evidence import audit
@@ -170,8 +171,12 @@ def _add_signer(envelope: Envelope, spec: SignerSpec, order: int, integration: I
         raise Refusal(f"{spec.name}: e-mail obrigatório para envio por e-mail.")
     if channel == "whatsapp" and not spec.phone:
         raise Refusal(f"{spec.name}: celular obrigatório para envio por WhatsApp.")
+    try:
+        email = refuse_control_characters(spec.email)  # CR/LF would inject e-mail headers
+    except Refusal as exc:
+        raise Refusal(f"{spec.name}: {exc.message}", field="email") from None
     signer = Signer(
-        envelope=envelope, role=spec.role, name=spec.name, cpf=spec.cpf, email=spec.email, phone=spec.phone,
+        envelope=envelope, role=spec.role, name=spec.name, cpf=spec.cpf, email=email, phone=spec.phone,
         channel=channel, order=order, require_document_photo=spec.require_document_photo,
         require_selfie=spec.require_selfie, require_geolocation=spec.require_geolocation,
         allow_liveness_fallback=integration.allow_liveness_fallback, user=spec.user,

@@ -10,6 +10,7 @@ from firma.br.dates import LOCAL_TZ, local_time
 from firma.br.identifiers import search_key
 from firma.extensions import db
 from firma.models import Envelope, EnvelopeStatus, Signer
+from firma.platform.text import csv_cell
 
 PAGE_SIZE = 25
 
@@ -72,14 +73,15 @@ def page(f: Filters, number: int = 1, size: int = PAGE_SIZE) -> Page:
 
 
 def csv_text(f: Filters) -> str:
-    """Every matching envelope as CSV (semicolon-separated, as Brazilian spreadsheets expect)."""
+    """Every matching envelope as CSV (semicolon-separated, as Brazilian spreadsheets expect; no formulas)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["Código", "Documento", "Situação", "Filial", "Integração", "Contrato", "Criado em",
                      "Assinado em", "Signatários"])
     for env in db.session.scalars(query(f)).yield_per(200):
         signers = ", ".join(f"{s.name} ({s.status.label})" for s in env.signers)
-        writer.writerow([env.public_code, env.title, env.status.label, env.branch.name,
-                         env.integration_id, env.contract.number if env.contract else "",
-                         local_time(env.created_at), local_time(env.completed_at), signers])
+        writer.writerow([csv_cell(cell) for cell in (
+            env.public_code, env.title, env.status.label, env.branch.name, env.integration_id,
+            env.contract.number if env.contract else "", local_time(env.created_at), local_time(env.completed_at),
+            signers)])
     return out.getvalue()

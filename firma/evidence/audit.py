@@ -51,9 +51,7 @@ def record(
     The no-op UPDATE locks the envelope's row (PostgreSQL) or takes the write lock (SQLite) until commit, so two
     requests for the same envelope append in turn instead of colliding on the (envelope, seq) unique key.
     """
-    db.session.execute(update(Envelope).where(Envelope.id == envelope.id)
-                       .values(chain_length=Envelope.chain_length)
-                       .execution_options(synchronize_session=False))
+    lock_envelope(envelope.id)
     last = db.session.execute(
         select(Event.seq, Event.hash).where(Event.envelope_id == envelope.id).order_by(Event.seq.desc()).limit(1)
     ).first()
@@ -68,6 +66,13 @@ def record(
     db.session.flush()
     outbox.emit(db.session, type_, event.id)
     return event
+
+
+def lock_envelope(envelope_id: int) -> None:
+    """Hold the envelope's row (PostgreSQL) or the write lock (SQLite) until commit: the first lock of any writer."""
+    db.session.execute(update(Envelope).where(Envelope.id == envelope_id)
+                       .values(chain_length=Envelope.chain_length)
+                       .execution_options(synchronize_session=False))
 
 
 def _jsonable(data: dict) -> dict:

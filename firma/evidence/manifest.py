@@ -23,6 +23,7 @@ from firma.models import (
     LivenessChallenge, SignatureMethod, Signer, SignerRole, SignerStatus,
 )
 from firma.platform import storage
+from firma.platform.text import strip_bidi
 
 EVIDENCE_FORMAT = "firma-evidence/1"
 NOT_COLLECTED = "não coletado"
@@ -180,17 +181,17 @@ def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
         status, completed_at = EnvelopeStatus.COMPLETED, completed_at or max(signed)
     return ManifestData(
         code=envelope.public_code,
-        title=envelope.title,
+        title=strip_bidi(envelope.title),
         kind=envelope.kind,
         status=status,
         created_at=envelope.created_at,
         completed_at=completed_at,
         original_sha256=envelope.original_sha256,
         original_pages=envelope.original_pages,
-        template_name=version.template.name if version else None,
+        template_name=strip_bidi(version.template.name) if version else None,
         template_version=version.number if version else None,
         integration=envelope.integration.description,
-        branch_name=envelope.branch.name,
+        branch_name=strip_bidi(envelope.branch.name),
         branch_cnpj=format_cpf_cnpj(envelope.branch.cnpj),
         verification_url=verification_url(public_url, envelope.public_code),
         envelope_id=envelope.id,
@@ -202,7 +203,8 @@ def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
 def event_entry(event: Event) -> EventEntry:
     """One audit event as the manifest's plain entry, labelled in pt-BR."""
     return EventEntry(
-        seq=event.seq, time=event.created_at, type=event.type, signer_name=event.signer.name if event.signer else None,
+        seq=event.seq, time=event.created_at, type=event.type,
+        signer_name=strip_bidi(event.signer.name) if event.signer else None,
         ip=event.ip, hash=event.hash, prev_hash=event.prev_hash, signer_id=event.signer_id,
         user_agent=event.user_agent, data=event.data,
     )
@@ -233,7 +235,7 @@ def _signer_entry(signer: Signer) -> SignerEntry:
     user_agent = (device.data.get("user_agent") if device else None) or (source.user_agent if source else None)
     kind, os_name, browser = describe_user_agent(user_agent)
     return SignerEntry(
-        order=signer.order, role=signer.role, name=signer.name, cpf=format_cpf_cnpj(signer.cpf),
+        order=signer.order, role=signer.role, name=strip_bidi(signer.name), cpf=format_cpf_cnpj(signer.cpf),
         email=signer.email or "", phone=format_phone(signer.phone), channel=signer.channel, status=signer.status,
         ip=ip, user_agent=user_agent, device=kind, os=os_name, browser=browser,
         geolocation=_geolocation(ev.get(EvidenceKind.GEOLOCATION), automatic),
@@ -311,7 +313,7 @@ def artifacts_of(envelope: Envelope) -> list[dict[str, Any]]:
     """Every stored evidence file of the envelope (superseded ones too, flagged), for evidence.json."""
     return [
         {
-            "signer_order": signer.order, "signer_name": signer.name, "kind": row.kind,
+            "signer_order": signer.order, "signer_name": strip_bidi(signer.name), "kind": row.kind,
             "file": PurePosixPath(row.path).name, "sha256": row.sha256, "size": row.size,
             "content_type": row.content_type, "captured_at": row.captured_at.isoformat(),
             "superseded": row.superseded,

@@ -16,6 +16,7 @@ from firma.identity import facematch, faces, liveness, photos
 from firma.models import EventType, Evidence, EvidenceKind, Signer
 from firma.platform import storage
 from firma.platform.errors import Refusal
+from firma.signing.claims import count_attempt
 from firma.signing.steps import Locked
 
 SIDES = ("front", "back")
@@ -24,6 +25,8 @@ FALLBACK_MESSAGE = "Prova de vida não verificada: a câmera ao vivo não estava
 NO_FACE_ON_DOCUMENT = ("Não encontramos o rosto na foto do documento. Fotografe a frente do documento, "
                        "com a foto bem visível, sem reflexo, e envie de novo.")
 NO_FACE_ON_SELFIE = "Não encontramos seu rosto na foto. Fotografe seu rosto de frente, com boa luz."
+
+NO_ATTEMPTS_LEFT = "Você usou todas as tentativas da selfie. Peça um novo link ao provedor."
 
 
 class LivenessLocked(Locked):
@@ -64,11 +67,12 @@ def attempts_left(signer: Signer) -> int:
 def start_liveness(signer: Signer) -> list[str]:
     """Issue a fresh challenge for one attempt (fixed by LIVENESS_CHALLENGE in tests and demos)."""
     if attempts_left(signer) <= 0:
-        raise LivenessLocked("Você usou todas as tentativas da selfie. Peça um novo link ao provedor.")
+        raise LivenessLocked(NO_ATTEMPTS_LEFT)
     fixed = current_app.config.get("LIVENESS_CHALLENGE")
     challenge = [c.strip() for c in fixed.split(",") if c.strip()] if fixed else liveness.new_challenge()
+    if count_attempt(signer, Signer.liveness_attempts) > MAX_LIVENESS_ATTEMPTS:  # a racing start took the last one
+        raise LivenessLocked(NO_ATTEMPTS_LEFT)
     signer.liveness_challenge = challenge
-    signer.liveness_attempts += 1
     return challenge
 
 

@@ -7,6 +7,7 @@ from firma.documents.contexts import sample_context
 from firma.documents.sandbox import TemplateError
 from firma.extensions import db
 from firma.models import Integration, User
+from firma.platform import outbound
 from firma.platform.errors import Refusal
 
 TAB_FIELDS = {
@@ -65,9 +66,10 @@ def _check(data: dict) -> dict:
     if "allowed_origins" in data:
         out["allowed_origins"] = "\n".join(_origin(o) for o in (data["allowed_origins"] or "").split())
     if data.get("webhook_url"):
-        parts = urlsplit(data["webhook_url"].strip())
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise Refusal("URL do webhook inválida (use https://...).", "webhook_url")
+        try:
+            outbound.check_destination(data["webhook_url"])
+        except outbound.UnsafeUrl as exc:
+            raise Refusal(f"URL do webhook recusada: {exc.message}", "webhook_url") from None
         if data.get("webhook_secret") is not None and len(data["webhook_secret"].strip()) < 16:
             raise Refusal("O segredo do webhook precisa de pelo menos 16 caracteres.", "webhook_secret")
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -11,20 +12,19 @@ from urllib.parse import urlsplit
 
 import requests
 
-from firma.platform.errors import Refusal
+from firma.platform import destinations
+from firma.platform.destinations import UnsafeUrl
+from firma.platform.pinned import PinnedAdapter
 
 DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 10)
-EXCERPT_CHARS = 1000
+# Staff see at most this much of an answer, one line without control characters: proof of contact, not a probe.
+EXCERPT_CHARS = 200
 # Enough for any provider's JSON answer; a hostile endpoint cannot make us buffer more.
 MAX_BODY_BYTES = 64 * 1024
 KEPT_HEADERS = ("Retry-After", "Location", "Content-Type")
 USER_AGENT = "Firma/0.1"
 
 _local = threading.local()
-
-
-class UnsafeUrl(Refusal):
-    """Raised for URLs Firma refuses to call (non-http(s) scheme, missing host)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class HttpOutcome:
 
 
 def validate_url(url: str) -> str:
-    """Return the URL if it is absolute http(s) with a host; raise UnsafeUrl otherwise."""
+    """Return the URL if it is absolute http(s) with a host not named in a short IPv4 form; raise UnsafeUrl otherwise."""
     try:
         parts = urlsplit(url.strip())
         host, _port = parts.hostname, parts.port  # .port raises ValueError on a bad port
@@ -57,7 +57,23 @@ def validate_url(url: str) -> str:
         raise UnsafeUrl(f"Só são aceitas URLs http:// ou https:// (recebido: {url!r}).")
     if not host:
         raise UnsafeUrl(f"A URL precisa ter um servidor (host): {url!r}.")
+    destinations.literal(host)
     return url.strip()
+
+
+def check_destination(url: str) -> str:
+    """Save-time check of a URL: well formed, and its host (if it resolves) public; raise UnsafeUrl otherwise."""
+    url = validate_url(url)
+    parts = urlsplit(url)
+    destinations.check_saved_host(parts.hostname, parts.port or (443 if parts.scheme.lower() == "https" else 80))
+    return url
+
+
+def excerpt(raw: bytes) -> str:
+    """A short, single-line, printable excerpt of a response body."""
+    text = raw[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    return " ".join(text.split())[:EXCERPT_CHARS]
 
 
 def post_json(
@@ -89,6 +105,8 @@ def post_json(
         return _network_failure(started, _connection_error_text(exc))
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
         return _network_failure(started, "A conexão caiu enquanto a resposta era lida.")
+    except UnsafeUrl as exc:  # the host resolved to an internal address when the connection opened
+        return HttpOutcome(None, "", exc.message, False, _ms_since(started))
     except requests.RequestException as exc:
         return HttpOutcome(None, "", f"Falha na requisição: {exc}", False, _ms_since(started))
     return _outcome(response, raw, started)
@@ -101,6 +119,8 @@ def _session() -> requests.Session:
         session = requests.Session()
         # A user-supplied webhook URL must never pick up the host's proxy or netrc credentials.
         session.trust_env = False
+        session.mount("http://", PinnedAdapter())
+        session.mount("https://", PinnedAdapter())
         _local.session = session
     return session
 
@@ -132,7 +152,7 @@ def _outcome(response: requests.Response, raw: bytes, started: float) -> HttpOut
         error = f"O servidor respondeu HTTP {status}."
     return HttpOutcome(
         status=status,
-        body_excerpt=raw[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:EXCERPT_CHARS],
+        body_excerpt=excerpt(raw),
         error=error,
         retryable=retryable,
         elapsed_ms=_ms_since(started),

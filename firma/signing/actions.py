@@ -9,13 +9,16 @@ from firma.br.identifiers import compact, is_valid_cnpj, is_valid_cpf
 from firma.envelopes import links
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
-from firma.models import EventType, EvidenceKind, GeolocationStatus, SignatureMethod, Signer, utcnow
+from firma.models import EventType, EvidenceKind, GeolocationStatus, SignatureMethod, Signer, SignerStatus, utcnow
 from firma.platform import outbox
 from firma.platform.errors import Refusal
 from firma.sealing import finalise
 from firma.signing import signature_image
+from firma.signing.claims import claim, count_attempt
 from firma.signing.signature_image import signature_font
 from firma.signing.steps import Locked, is_step_done, steps_for
+
+LOCKED = "Número de tentativas excedido. Peça um novo link ao provedor."
 
 
 def open_link(signer: Signer, info: RequestInfo) -> None:
@@ -31,17 +34,19 @@ def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
     """Check the typed CPF/CNPJ against the record; a signer with none on record declares theirs."""
     limit = current_app.config["CPF_ATTEMPTS"]
     if signer.cpf_attempts >= limit:
-        raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
+        raise Locked(LOCKED)
     value = compact(typed)
     declared = not signer.cpf
     if signer.cpf:
         if value != signer.cpf:
-            signer.cpf_attempts += 1
+            attempt = count_attempt(signer, Signer.cpf_attempts)
+            if attempt > limit:  # a racing guess already used the last attempt
+                raise Locked(LOCKED)
             audit.record(signer.envelope, EventType.SIGNER_IDENTITY_FAILED, signer=signer, info=info,
-                         attempt=signer.cpf_attempts)
-            left = limit - signer.cpf_attempts
+                         attempt=attempt)
+            left = limit - attempt
             if left <= 0:
-                raise Locked("Número de tentativas excedido. Peça um novo link ao provedor.")
+                raise Locked(LOCKED)
             raise Refusal(f"O número não confere com o cadastro. Restam {left} tentativa(s).")
     elif not (is_valid_cpf(value) or is_valid_cnpj(value)):
         raise Refusal("Informe um CPF (11 dígitos) ou CNPJ (14 caracteres) válido.")
@@ -125,6 +130,7 @@ def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: Reques
     if document_sha256 != signer.envelope.original_sha256:
         raise Refusal("O documento mudou desde que você o abriu. Recarregue a página e leia novamente.")
     geo = store.latest(signer, EvidenceKind.GEOLOCATION)
+    audit.lock_envelope(signer.envelope_id)  # before any evidence row, in the order every writer takes its locks
     if signer.require_geolocation and not (geo and geo.data.get("status") == GeolocationStatus.GRANTED):
         raise Refusal("Este documento exige sua localização. Toque em “Compartilhar minha localização”.")
     if geo is None:
@@ -151,8 +157,8 @@ def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
         raise Refusal("Esta assinatura já foi concluída.")
     if len(reason) < 3:
         raise Refusal("Conte em poucas palavras por que você recusa.")
-    now = utcnow()
-    signer.status, signer.declined_at, signer.decline_reason = "declined", now, reason[:1000]
+    claim(signer, SignerStatus.DECLINED)
+    signer.declined_at, signer.decline_reason = utcnow(), reason[:1000]
     envelope = signer.envelope
     envelope.status = "declined"
     for other in envelope.signers:
@@ -163,8 +169,12 @@ def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
 
 
 def mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool) -> None:
-    """Record the signature and its audit event; shared by the signer's own confirm and automatic signing."""
-    signer.status, signer.signed_at, signer.document_sha256_seen = "signed", utcnow(), document_sha256
+    """Claim the signature, then record it and its audit event; shared by the signer's confirm and automatic signing.
+
+    A double tap that loses the claim raises AlreadyDone; its transaction (evidence included) must be rolled back.
+    """
+    claim(signer, SignerStatus.SIGNED)
+    signer.signed_at, signer.document_sha256_seen = utcnow(), document_sha256
     audit.record(signer.envelope, EventType.SIGNER_SIGNED, signer=signer, info=info, document_sha256=document_sha256,
                  automatic=automatic)
     envelope_id = signer.envelope_id
