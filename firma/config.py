@@ -22,7 +22,7 @@ DEFAULTS = {
     "SEAL_CHECK_AT_START": True,  # load the seal key in the factory: a bad one stops the start-up
     "TSA_URL": None,
     "PUBLIC_URL": "http://127.0.0.1:5000",
-    "DB_CONNECT_TIMEOUT": 5,  # seconds (PostgreSQL)
+    "DB_CONNECT_TIMEOUT": 3,  # seconds (PostgreSQL; libpq rounds anything below 2 up to 2)
     "METRICS_TOKEN": None,  # bearer token for /metrics; unset: /metrics answers 404
     "QUEUE_URL": None,  # None: SQLite huey in the instance folder; redis://... for several workers
     "QUEUE_IMMEDIATE": False,  # run jobs inline (tests, `flask shell`)

@@ -1,4 +1,5 @@
 """/healthz, /readyz and /metrics: what a load balancer and Prometheus see."""
+import socket
 import subprocess
 import sys
 import time
@@ -133,3 +134,17 @@ def test_multiprocess_mode_sums_every_process(tmp_path, client, app, monkeypatch
     assert 'firma_jobs_started_total{job="probe.job"} 2.0' in text
     assert 'firma_envelopes{status="pending"} 0.0' in text
     assert metrics.exposition(app)[1].startswith("text/plain")
+
+
+def test_readyz_gives_up_quickly_on_servers_that_accept_and_never_answer(tmp_path, seal_config):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        port = silent.getsockname()[1]
+        app = ops_app(tmp_path, seal_config, DATABASE_URL=f"postgresql+psycopg://u:p@127.0.0.1:{port}/none",
+                      DB_CONNECT_TIMEOUT=2, QUEUE_IMMEDIATE=False, QUEUE_URL=f"redis://127.0.0.1:{port}/0")
+        started = time.perf_counter()
+        response = app.test_client().get("/readyz")
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 503 and elapsed < 4.5
+    assert response.json["checks"] == {"database": "fail", "queue": "fail", "storage": "ok"}

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from firma.extensions import db
 from firma.platform import jobs, storage
 
-TIMEOUT_SECONDS = 2
+TIMEOUT_SECONDS = 1  # Redis; the database has DB_CONNECT_TIMEOUT
 
 
 def check_database() -> None:
