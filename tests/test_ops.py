@@ -9,6 +9,8 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from firma import create_app
+from firma.config import ROOT
+from firma.extensions import limiter
 from firma.platform import metrics
 from tests.test_finalise import completed  # noqa: F401  (fixture: a fully signed, sealed envelope)
 
@@ -61,10 +63,18 @@ def test_readyz_names_the_queue_when_redis_does_not_answer(tmp_path, seal_config
 
 
 def test_probes_are_exempt_from_rate_limits(tmp_path, seal_config):
-    app = ops_app(tmp_path, seal_config, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2/minute")
-    client = app.test_client()
-    assert [client.get("/").status_code for _ in range(3)][-1] == 429  # the limit is real...
-    assert {client.get("/healthz").status_code for _ in range(5)} == {200}  # ...and the probe skips it
+    # `limiter` is one shared instance: its init_app sets `enabled` and the default limits for every app.
+    was_enabled = limiter.enabled
+    try:
+        client = ops_app(tmp_path, seal_config, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2/minute").test_client()
+        home = [client.get("/").status_code for _ in range(3)]
+        probes = {client.get(url).status_code for _ in range(5) for url in ("/healthz", "/readyz")}
+    finally:
+        limiter.enabled = was_enabled
+        limiter.limit_manager.set_default_limits([])  # firma.extensions builds it with default_limits=[]
+        limiter.reset()
+    assert home[-1] == 429  # the default limit is real...
+    assert probes == {200}  # ...and the probes skip it
 
 
 def test_metrics_is_not_found_without_a_configured_token(client):
@@ -122,7 +132,7 @@ def test_multiprocess_mode_sums_every_process(tmp_path, client, app, monkeypatch
     folder.mkdir()
     env = {"PROMETHEUS_MULTIPROC_DIR": str(folder), "PATH": "/usr/bin:/bin"}
     for _ in range(2):
-        subprocess.run([sys.executable, "-c", WORKER], env=env, check=True, cwd=str(app.root_path.rsplit("/", 1)[0]))
+        subprocess.run([sys.executable, "-c", WORKER], env=env, check=True, cwd=str(ROOT))
     assert len(list(folder.glob("counter_*.db"))) == 2  # one file per process
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(folder))
