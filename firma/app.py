@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup
 import admin
 import api
 import pages
+from pages import ops
 import signer
 from firma import cli, config, filters, models  # noqa: F401  (models: known to Alembic and create_all)
 from firma.config import ROOT
@@ -15,7 +16,7 @@ from firma.delivery import deliveries, reminders, webhooks
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import errors, jobs, outbox
+from firma.platform import errors, jobs, metrics, outbox
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise
 
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
     register_jobs(app)
+    register_metrics(app)
     register_seal(app)
     register_blueprints(app)
     register_security(app)
@@ -63,6 +65,11 @@ def register_jobs(app: Flask) -> None:
     outbox.init_app(app, subscribers)
 
 
+def register_metrics(app: Flask) -> None:
+    """Prometheus: request timing on every request; /metrics itself is a route of the ops blueprint."""
+    metrics.init_app(app)
+
+
 def register_seal(app: Flask) -> None:
     """Load the seal key now: a missing or unreadable one stops the start-up, not the first finalisation."""
     if app.config["SEAL_CHECK_AT_START"]:
@@ -70,8 +77,11 @@ def register_seal(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """The public pages, the signing flow, the staff panel (/admin) and the REST API (/api/v1)."""
+    """The public pages, health and metrics, the signing flow, the staff panel (/admin) and the REST API (/api/v1)."""
     app.register_blueprint(pages.bp)
+    app.register_blueprint(ops.bp)
+    csrf.exempt(ops.bp)  # read-only probes, no forms
+    limiter.exempt(ops.bp)  # a load balancer probes often; a limit would take a healthy node out
     app.register_blueprint(signer.bp)
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")

@@ -25,6 +25,8 @@ DEFAULTS = {
     "SEAL_CHECK_AT_START": True,  # load the seal key in the factory: a bad one stops the start-up
     "TSA_URL": None,
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    "DB_CONNECT_TIMEOUT": 3,  # seconds (PostgreSQL; libpq rounds anything below 2 up to 2)
+    "METRICS_TOKEN": None,  # bearer token for /metrics; unset: /metrics answers 404
     "QUEUE_URL": None,  # None: SQLite huey in the instance folder; redis://... for several workers
     "QUEUE_IMMEDIATE": False,  # run jobs inline (tests, `flask shell`)
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -73,6 +75,9 @@ def _derive(app) -> None:
         cfg["SECRET_KEY"] = key_file.read_text().strip() if key_file.exists() else "dev-only-" + "x" * 32
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'firma.sqlite3'}"
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # a dead server answers /readyz (and a request) in seconds, not after the OS's TCP timeout
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": cfg["DB_CONNECT_TIMEOUT"]}
     cfg["STORAGE_DIR"] = Path(cfg["STORAGE_DIR"] or instance / "storage")
     cfg["SEAL_P12"] = Path(cfg["SEAL_P12"] or instance / "seal.p12")
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] * 2

@@ -19,7 +19,7 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.extensions import db
 from firma.models import Channel, Delivery, Envelope, Event, EventType, Signer, User, utcnow
-from firma.platform import jobs, outbox, storage
+from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.errors import Refusal
 
 MESSAGE_CHANNELS = (Channel.EMAIL, Channel.WHATSAPP)
@@ -125,6 +125,7 @@ def record(delivery: Delivery, status: str, *, now: datetime, error: str | None 
            retry_in: timedelta | None = None, ms: int | None = None) -> None:
     """Store one attempt's outcome on the row and in its log; `retry` needs `retry_in`."""
     delivery.status = status
+    metrics.DELIVERIES.labels(str(delivery.channel), status).inc()
     delivery.last_error = error
     delivery.response_status = http_status
     delivery.response_excerpt = excerpt

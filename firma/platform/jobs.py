@@ -17,7 +17,7 @@ from types import ModuleType
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from firma.platform import outbox
+from firma.platform import metrics, outbox
 
 EXTENSION = "firma.jobs"
 
@@ -124,8 +124,13 @@ def _runner(app: Flask, spec: JobSpec) -> Callable[..., object]:
     app = getattr(app, "_get_current_object", lambda: app)()
 
     def run(*args):
-        with app.app_context():
-            return spec.fn(*args)
+        metrics.JOBS_STARTED.labels(spec.name).inc()
+        try:
+            with app.app_context():
+                return spec.fn(*args)
+        except Exception:
+            metrics.JOBS_FAILED.labels(spec.name).inc()
+            raise
 
     run.__name__ = spec.name.replace(".", "_")
     return run

@@ -52,3 +52,17 @@ def path_of(relpath: str) -> Path:
 def exists(relpath: str) -> bool:
     """Whether a file is stored at this path."""
     return _resolve(relpath).exists()
+
+
+def probe() -> None:
+    """Write, read back and remove a small file: raises OSError if the storage folder is not usable."""
+    folder = root() / ".probe"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(8)}.txt"
+    data = secrets.token_bytes(16)
+    try:
+        path.write_bytes(data)
+        if path.read_bytes() != data:
+            raise StorageError("storage read back different bytes")
+    finally:
+        path.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from firma.config import ConfigError, seal_passphrase
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
 from firma.models import Envelope, EventType, utcnow
-from firma.platform import jobs, outbox, storage
+from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.tokens import sha256_hex
 from firma.sealing import assemble, seal
 
@@ -78,10 +78,12 @@ def finalise(envelope_id: int) -> bool:
         envelope.finalise_state, envelope.finalise_error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         audit.record(envelope, EventType.ENVELOPE_FINALISE_FAILED, error=envelope.finalise_error)
         outbox.commit()
+        metrics.FINALISATIONS.labels("failed").inc()
         current_app.logger.exception("finalisation of envelope %s failed", envelope_id)
         return False
     complete(envelope, path, digest)
     outbox.commit()
+    metrics.FINALISATIONS.labels("completed").inc()
     return True
 
 
@@ -99,8 +101,9 @@ def build_final_pdf(envelope: Envelope) -> bytes:
     )
     merged = assemble.assemble(storage.read(envelope.original_path), manifest_bytes,
                                {"evidence.json": evidence_json}, title=envelope.title)
-    return sealer().seal(merged, reason=f"Documento assinado eletronicamente — {envelope.public_code}",
-                         location=envelope.branch.city or "Brasil")
+    with metrics.SEAL_SECONDS.time():
+        return sealer().seal(merged, reason=f"Documento assinado eletronicamente — {envelope.public_code}",
+                             location=envelope.branch.city or "Brasil")
 
 
 def complete(envelope: Envelope, path: str, digest: str) -> None:

@@ -1,0 +1,88 @@
+"""Prometheus metrics: request latency, jobs, deliveries, finalisations, seal time and envelopes by status.
+
+Counters and histograms live in prometheus_client's default registry. Under several gunicorn workers set
+PROMETHEUS_MULTIPROC_DIR (an empty folder, before the process starts) and prometheus_client writes each
+process's values to files there; a scrape then sums them with MultiProcessCollector (gunicorn.conf.py
+marks a dead worker's files). Envelopes by status are not counted by the processes: a collector computes
+them at scrape time with one GROUP BY, so every worker answers the same numbers.
+"""
+import hmac
+import os
+import time
+
+from flask import Flask, Response, abort, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import func, select
+
+from firma.extensions import db
+from firma.models import Envelope, EnvelopeStatus
+
+REQUEST_SECONDS = Histogram("firma_request_duration_seconds", "Time to answer a request, by Flask endpoint and status.",
+                            ["endpoint", "status"])
+JOBS_STARTED = Counter("firma_jobs_started_total", "Background jobs started, by job name.", ["job"])
+JOBS_FAILED = Counter("firma_jobs_failed_total", "Background jobs that raised, by job name.", ["job"])
+DELIVERIES = Counter("firma_deliveries_total", "Recorded delivery outcomes, by channel and status.",
+                     ["channel", "status"])
+FINALISATIONS = Counter("firma_finalisations_total", "Envelope finalisations, by outcome.", ["outcome"])
+SEAL_SECONDS = Histogram("firma_seal_duration_seconds", "Time to apply the PAdES seal to a final PDF.",
+                         buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+
+
+class EnvelopeStatusCollector:
+    """Envelopes by status, counted in the database when Prometheus scrapes (one GROUP BY)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def collect(self):
+        """Yield the firma_envelopes gauge, one sample per status (zero when none)."""
+        gauge = GaugeMetricFamily("firma_envelopes", "Envelopes by status.", labels=["status"])
+        with self.app.app_context():
+            rows = dict(db.session.execute(select(Envelope.status, func.count()).group_by(Envelope.status)).all())
+            db.session.remove()
+        for status in EnvelopeStatus:
+            gauge.add_metric([status.value], rows.get(status, 0))
+        yield gauge
+
+
+def init_app(app: Flask) -> None:
+    """Time every request by endpoint and status."""
+    app.before_request(_start_timer)
+    app.after_request(_observe)
+
+
+def _start_timer() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    started = g.pop("metrics_started", None)
+    if started is not None:
+        endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"  # never the raw URL
+        REQUEST_SECONDS.labels(endpoint, str(response.status_code)).observe(time.perf_counter() - started)
+    return response
+
+
+def authorise(app: Flask, header: str) -> None:
+    """404 when no METRICS_TOKEN is configured (the endpoint does not exist), 401 for a wrong bearer token."""
+    token = app.config.get("METRICS_TOKEN")
+    if not token:
+        abort(404)
+    scheme, _, sent = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), token.encode()):
+        abort(Response("unauthorised\n", 401, {"WWW-Authenticate": "Bearer"}, mimetype="text/plain"))
+
+
+def exposition(app: Flask) -> tuple[bytes, str]:
+    """The text exposition of every metric: this process's (or all workers' in multiprocess mode) + the DB's."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        processes = CollectorRegistry()
+        MultiProcessCollector(processes, path=folder)
+    else:
+        processes = REGISTRY
+    database = CollectorRegistry()
+    database.register(EnvelopeStatusCollector(app))
+    return generate_latest(processes) + generate_latest(database), CONTENT_TYPE_LATEST
