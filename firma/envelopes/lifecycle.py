@@ -26,9 +26,12 @@ def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: Req
 
 
 def expire(envelope: Envelope, *, now: datetime | None = None) -> bool:
-    """Mark a pending envelope past its lifetime as expired; True when it changed."""
+    """Mark a pending envelope past its lifetime as expired; True when it changed.
+
+    One whose signers have all signed is never expired: it is waiting to be sealed (the finalise sweep does it).
+    """
     now = now or utcnow()
-    if envelope.status != "pending" or envelope.expires_at > now:
+    if envelope.status != "pending" or envelope.expires_at > now or envelope.all_signed:
         return False
     envelope.status = "expired"
     for signer in envelope.signers:

@@ -35,7 +35,7 @@ def sync_envelope(envelope: Envelope, *, now: datetime | None = None) -> SyncRep
     _signers_from_events(envelope, report)
     if envelope.status == "pending" and lifecycle.expire(envelope, now=now):
         report.actions.append("Prazo de assinatura vencido: envelope marcado como expirado.")
-    if envelope.status == "pending" and envelope.signers and all(s.status == "signed" for s in envelope.signers):
+    if envelope.status == "pending" and envelope.all_signed:
         _refinalise(envelope, now, report)
     if envelope.status == "completed" and envelope.final_path:
         copies = deliveries.send_signed_copies(envelope)

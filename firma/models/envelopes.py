@@ -53,6 +53,11 @@ class Envelope(db.Model):
     template_version = relationship("TemplateVersion")
     signers = relationship("Signer", back_populates="envelope", order_by="Signer.order")
 
+    @property
+    def all_signed(self) -> bool:
+        """Whether the envelope has signers and every one of them has signed (it is ready to be sealed)."""
+        return bool(self.signers) and all(s.status == SignerStatus.SIGNED for s in self.signers)
+
 
 class Signer(db.Model):
     """One person who signs an envelope, with their link token (hashed) and requirements."""

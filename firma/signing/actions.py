@@ -178,5 +178,5 @@ def mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, auto
     audit.record(signer.envelope, EventType.SIGNER_SIGNED, signer=signer, info=info, document_sha256=document_sha256,
                  automatic=automatic)
     envelope_id = signer.envelope_id
-    if all(s.status == "signed" for s in signer.envelope.signers):
+    if signer.envelope.all_signed:
         outbox.after_commit(lambda: finalise.request(envelope_id))
