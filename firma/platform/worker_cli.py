@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from firma.delivery import deliveries, reminders, webhooks
 from firma.platform import jobs
+from firma.sealing import finalise
 
 
 def register(app) -> None:
@@ -34,10 +35,11 @@ def worker(workers: int, periodic: bool) -> None:
 @click.command()
 @with_appcontext
 def sweep() -> None:
-    """Run every sweep once now: expiry, reminders, due retries, interrupted sends, missing webhooks."""
+    """Run every sweep once now: expiry, reminders, due retries, interrupted sends, missing webhooks, unsealed."""
     result = {
         "reminders": vars(reminders.sweep()),
         "messages": deliveries.sweep(),
         "webhooks": webhooks.sweep(),
+        "finalisations": finalise.sweep(),
     }
     click.echo(json.dumps(result, ensure_ascii=False))

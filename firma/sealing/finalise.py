@@ -1,34 +1,36 @@
 """Finalisation, exactly once: manifest + evidence.json appended to the original, then the PAdES seal.
 
 A conditional UPDATE claims the envelope, so two racing last signatures (or two workers) cannot both
-seal it; a claim older than STALE is taken over (a worker died mid-seal), so nothing stays stuck.
+seal it; a claim older than STALE is taken over (a worker died mid-seal), so nothing stays stuck: a periodic
+sweep re-requests every fully signed envelope that is not sealed, failed a while ago, or whose claim went stale.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, exists, or_, select, update
 
 from firma.config import ConfigError, seal_passphrase
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
-from firma.models import Envelope, EventType, utcnow
+from firma.models import Envelope, EventType, FinaliseState, Signer, SignerStatus, utcnow
 from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.tokens import sha256_hex
 from firma.sealing import assemble, seal
 
 STALE = timedelta(minutes=10)
+RETRY_DELAY = timedelta(seconds=60)  # the job's first retry delay; the sweep retries a failure no sooner
+SWEEP_BATCH = 50
 
 
-
-def request(envelope_id: int) -> None:
+def request(envelope_id: int, now: datetime | None = None) -> None:
     """Ask the queue to finalise an envelope once everyone has signed (called after the commit)."""
-    jobs.dispatch("envelope.finalise", envelope_id)
+    jobs.dispatch("envelope.finalise", envelope_id, *([now.isoformat()] if now else []))
 
 
-@jobs.job("envelope.finalise", retries=5, retry_delay=60)
-def finalise_job(envelope_id: int) -> bool:
+@jobs.job("envelope.finalise", retries=5, retry_delay=int(RETRY_DELAY.total_seconds()))
+def finalise_job(envelope_id: int, now_iso: str | None = None) -> bool:
     """Seal an envelope; a failure stays visible (finalise_state=failed) and Huey retries it with backoff."""
-    done = finalise(envelope_id)
+    done = finalise(envelope_id, datetime.fromisoformat(now_iso) if now_iso else None)
     envelope = db.session.get(Envelope, envelope_id)
     if not done and envelope is not None and envelope.finalise_state == "failed":
         raise jobs.JobFailed(f"finalisation of envelope {envelope_id} failed: {envelope.finalise_error}")
@@ -46,26 +48,54 @@ def sealer(app=None) -> seal.Sealer:
                           "or set FIRMA_SEAL_P12 and FIRMA_SEAL_PASSPHRASE.") from None
 
 
-def claim(envelope_id: int) -> bool:
+def _stale_claim(now: datetime):
+    """SQL condition: a running finalisation whose worker has had longer than STALE (it died mid-seal)."""
+    return and_(Envelope.finalise_state == FinaliseState.RUNNING, Envelope.finalise_started_at < now - STALE)
+
+
+def claim(envelope_id: int, now: datetime | None = None) -> bool:
     """Take the envelope's finalisation with a conditional UPDATE; False if another has it."""
-    now = utcnow()
+    now = now or utcnow()
     result = db.session.execute(
         update(Envelope)
         .where(Envelope.id == envelope_id, Envelope.status == "pending",
-               or_(Envelope.finalise_state.in_(("none", "failed")),
-                   and_(Envelope.finalise_state == "running", Envelope.finalise_started_at < now - STALE)))
-        .values(finalise_state="running", finalise_started_at=now)
+               or_(Envelope.finalise_state.in_((FinaliseState.NONE, FinaliseState.FAILED)), _stale_claim(now)))
+        .values(finalise_state=FinaliseState.RUNNING, finalise_started_at=now)
     )
     db.session.commit()
     return result.rowcount == 1
 
 
-def finalise(envelope_id: int) -> bool:
+def stuck(now: datetime, limit: int = SWEEP_BATCH) -> list[int]:
+    """Ids of pending, fully signed envelopes not sealed: never started, failed over RETRY_DELAY ago, or stale."""
+    unsigned = exists().where(Signer.envelope_id == Envelope.id, Signer.status != SignerStatus.SIGNED)
+    return list(db.session.scalars(
+        select(Envelope.id)
+        .where(Envelope.status == "pending", exists().where(Signer.envelope_id == Envelope.id), ~unsigned,
+               or_(Envelope.finalise_state == FinaliseState.NONE,
+                   and_(Envelope.finalise_state == FinaliseState.FAILED,
+                        Envelope.finalise_started_at < now - RETRY_DELAY),
+                   _stale_claim(now)))
+        .order_by(Envelope.id).limit(limit)))
+
+
+@jobs.job("envelope.finalise_sweep", every_minutes=5)
+def sweep(now_iso: str | None = None) -> int:
+    """Re-request the finalisation of envelopes left unsealed (a lost request, a failure, a dead worker)."""
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    ids = stuck(now)
+    db.session.commit()  # end the read transaction before the jobs (inline in tests) run
+    for envelope_id in ids:
+        request(envelope_id, now if now_iso else None)  # a faked clock travels on; a real one is read by the job
+    return len(ids)
+
+
+def finalise(envelope_id: int, now: datetime | None = None) -> bool:
     """Seal a fully signed envelope; True if this call did it, False if not ready or someone else did."""
     envelope = db.session.get(Envelope, envelope_id)
-    if envelope is None or not all(s.status == "signed" for s in envelope.signers):
+    if envelope is None or not envelope.all_signed:
         return False
-    if not claim(envelope_id):
+    if not claim(envelope_id, now):
         return False
     db.session.refresh(envelope)
     try:
