@@ -114,9 +114,27 @@ def test_no_duplicate_after_a_worker_restart_mid_job(erp, make_contract, integra
     assert deliveries.claim(row.id) is not None
     db.session.commit()
     assert webhooks.send_job(row.id) == "skipped"
-    later = row.updated_at + deliveries.STALE + timedelta(minutes=1)
-    assert webhooks.sweep(later.isoformat())["interrupted"] == 1
+    assert webhooks.sweep((row.updated_at + timedelta(minutes=1)).isoformat())["interrupted"] == 0  # still fresh
     assert len(erp.requests) == 1
+    # Past the stale window the interrupted send is retried, once, with the same body and delivery id.
+    later = row.updated_at + deliveries.STALE + timedelta(minutes=1)
+    assert webhooks.sweep(later.isoformat()) == {"created": 0, "requeued": 1, "interrupted": 1}
+    assert webhooks.sweep((later + timedelta(minutes=1)).isoformat())["requeued"] == 0
+    assert len(erp.requests) == 2 and erp.requests[0].body == erp.requests[1].body
+    assert erp.requests[1].headers["X-Firma-Delivery"] == str(row.id)
+    (row,) = webhook_rows(envelope)
+    assert row.status == "sent" and [e["status"] for e in row.log] == ["sent", "replay", "retry", "sent"]
+
+
+def test_a_send_interrupted_past_the_retry_day_is_given_up(erp, make_contract, integration, db):
+    hook(integration, db, f"{erp.url}/hook")
+    (row,) = webhook_rows(cancelled_envelope(make_contract))
+    row.status = "sending"
+    db.session.commit()
+    later = row.created_at + webhooks.RETRY_FOR + timedelta(minutes=1)
+    assert webhooks.sweep(later.isoformat())["requeued"] == 0
+    db.session.refresh(row)
+    assert row.status == "failed" and row.last_error.startswith("Desistimos") and len(erp.requests) == 1
 
 
 def test_replay_sends_the_same_body_again(erp, make_contract, integration, db, make_user):

@@ -4,7 +4,7 @@ A row is created inside the caller's transaction (its dedupe key stops doubles) 
 after the commit. The job claims the row with a conditional UPDATE (queued/retry -> sending) before it
 touches the network and records the outcome afterwards, so a job that runs twice, or a worker that restarts
 mid-job, never sends the same message twice: a row left in "sending" by a dead worker is reported as
-interrupted, not re-sent blindly.
+interrupted, not re-sent blindly (webhooks, which the ERP dedupes, are retried instead: webhooks.py).
 """
 from __future__ import annotations
 

@@ -156,15 +156,33 @@ def missing_events(since: datetime) -> list[Event]:
         .order_by(Event.id)))
 
 
+def retry_interrupted(now: datetime) -> list[int]:
+    """Put webhooks a dead worker left in "sending" back to retry: the ERP dedupes a repeat by its `id`.
+
+    A POST times out after seconds, so a row still "sending" after deliveries.STALE belongs to no live worker.
+    Unlike a message to a person, sending a webhook twice is harmless (docs/webhooks.md, "idempotência").
+    """
+    stale = list(db.session.scalars(select(Delivery).where(
+        Delivery.channel == Channel.WEBHOOK, Delivery.status == DeliveryStatus.SENDING,
+        Delivery.updated_at < now - deliveries.STALE).order_by(Delivery.id)))
+    for row in stale:
+        error = "Envio interrompido (o processo parou durante o envio); nova tentativa com o mesmo corpo."
+        if now > window_start(row) + RETRY_FOR:
+            deliveries.record(row, "failed", now=now, error=f"Desistimos após {row.attempts} tentativas. {error}")
+        else:
+            deliveries.record(row, "retry", now=now, error=error, retry_in=timedelta(0))
+    return [row.id for row in stale if row.status == "retry"]
+
+
 @jobs.job("webhook.sweep", every_minutes=1)
 def sweep(now_iso: str | None = None) -> dict:
-    """Queue webhooks for events that lost theirs, re-queue due retries, report interrupted sends."""
+    """Queue webhooks for events that lost theirs, re-queue due retries and sends a dead worker interrupted."""
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     created = [row for event in missing_events(now - RETRY_FOR)
                if (row := queue_for_event(event)) is not None]
-    interrupted = deliveries.mark_interrupted(now, ("webhook",))
-    ids = deliveries.due(now, ("webhook",))
+    interrupted = retry_interrupted(now)
+    ids = [*interrupted, *(i for i in deliveries.due(now, (Channel.WEBHOOK,)) if i not in interrupted)]
     outbox.commit()
     for delivery_id in ids:
         jobs.dispatch("webhook.send", delivery_id, now.isoformat())
-    return {"created": len(created), "requeued": len(ids), "interrupted": interrupted}
+    return {"created": len(created), "requeued": len(ids), "interrupted": len(interrupted)}
