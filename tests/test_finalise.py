@@ -112,8 +112,8 @@ def test_racing_last_two_signatures_finalise_once(app, client, make_contract, db
     real = finalise.finalise
     barrier = threading.Barrier(len(signers))
 
-    def counting(envelope_id):
-        done = real(envelope_id)
+    def counting(envelope_id, now=None):
+        done = real(envelope_id, now)
         calls.append(done)
         return done
 
