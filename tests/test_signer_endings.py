@@ -1,31 +1,18 @@
 """How the flow ends: the decline confirmation, the CPF-locked state on reload, the done page polling for the copy."""
 import re
 
-import pytest
-
-from firma.envelopes import create, links
+from firma.envelopes import links
 from firma.extensions import db
 from firma.platform import jobs
 from firma.platform.outbox import commit
 from firma.sealing import finalise
 from signer.views import POLL_LIMIT
-from tests.flow import PHONE_UA, form_token, link_for, sign
+from tests.flow import PHONE_UA, client_signer, form_token, link_for, sign
 
 HEADERS = {"User-Agent": PHONE_UA}
 HTMX = {**HEADERS, "HX-Request": "true"}
 DECLINED = "Você recusou a assinatura. O provedor foi avisado."
 REASON = "O valor da mensalidade está errado"
-
-
-@pytest.fixture()
-def envelope(db, make_contract):
-    env = create.create_for_contract(make_contract())
-    commit()
-    return env
-
-
-def client_signer(envelope):
-    return next(s for s in envelope.signers if s.role == "client")
 
 
 def decline(client, token, *, mode="s", headers=HEADERS):
