@@ -18,7 +18,7 @@ from firma.evidence import store
 from firma.evidence.audit import RequestInfo
 from firma.extensions import csrf, db, limiter
 from firma.identity import capture, faces, liveness
-from firma.models import EvidenceKind
+from firma.models import EnvelopeStatus, EvidenceKind, SignerStatus
 from firma.platform import storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
@@ -32,6 +32,7 @@ STEP_TITLES = {
     "welcome": "Identificação", "read": "Leitura do documento", "document": "Foto do documento",
     "selfie": "Selfie", "signature": "Assinatura", "confirm": "Confirmação", "done": "Concluído",
 }
+POLL_LIMIT = 90  # the done page asks for the signed copy for about three minutes, then offers a manual reload
 
 csrf.exempt(bp)  # the link token is the credential; our own form token is bound to it (works with no cookies)
 
@@ -97,6 +98,10 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
         error=error, form_token=form_token(token), branch=branch,
         consent_text=actions.CONSENT_TEXT, **ctx,
     )
+    if step == "welcome" and actions.identity_locked(signer):
+        context.update(locked=True, error=error or actions.LOCKED)
+    if step == "done":
+        context.update(final_copy_context(signer))
     if step == "read":
         context["pages"] = range(1, signer.envelope.original_pages + 1)
     if step in ("document", "selfie"):
@@ -105,6 +110,20 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
     if request.htmx:
         return make_response(partial, status, push_url=url_for("signer.step", mode=mode, token=token, step=step))
     return make_response(render_template("signer/page.html", partial=partial, **context), status)
+
+
+def final_copy_ready(envelope) -> bool:
+    """Whether the signed, sealed PDF can be downloaded."""
+    return envelope.status == EnvelopeStatus.COMPLETED and bool(envelope.final_path)
+
+
+def final_copy_context(signer, poll: int = 0) -> dict:
+    """What the done page says about the signed copy: ready, being sealed (poll again), or awaiting others."""
+    envelope = signer.envelope
+    ready = final_copy_ready(envelope)
+    sealing = (not ready and envelope.status == EnvelopeStatus.PENDING
+               and all(s.status == SignerStatus.SIGNED for s in envelope.signers))
+    return dict(copy_ready=ready, copy_sealing=sealing, poll=poll, keep_polling=sealing and poll < POLL_LIMIT)
 
 
 def go_to_next(signer, token: str, mode: str):
@@ -148,8 +167,7 @@ def welcome(mode: str, token: str):
         actions.confirm_identity(signer, request.form.get("cpf", ""), info())
     except Refusal as exc:
         commit()  # failed attempts are counted and logged
-        return render_step(signer, token, mode, "welcome", error=str(exc), status=422,
-                           locked=isinstance(exc, steps.Locked))
+        return render_step(signer, token, mode, "welcome", error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
 
@@ -216,35 +234,10 @@ def confirm(mode: str, token: str):
     return go_to_next(signer, token, mode)
 
 
-@bp.route(f"/{MODES}/decline", methods=["GET", "POST"])
-def decline(mode: str, token: str):
-    """Refuse to sign, with a reason."""
-    signer = load_signer(token, mode, allow_done=False)
-    if request.method == "GET":
-        return render_decline(signer, token, mode)
-    check_form_token(token)
-    try:
-        actions.decline(signer, request.form.get("reason", ""), info())
-    except claims.AlreadyDone:
-        return settled_by_another_tap(signer, token, mode)
-    except Refusal as exc:
-        return render_decline(signer, token, mode, error=str(exc), status=422)
-    commit()
-    return go_to_next(signer, token, mode)
-
-
 def settled_by_another_tap(signer, token: str, mode: str):
     """A double tap lost the claim: drop its transaction and show where the winning request left the signer."""
     db.session.rollback()
     return go_to_next(signer, token, mode)
-
-
-def render_decline(signer, token, mode, *, error=None, status=200):
-    """The decline form."""
-    html = render_template("signer/decline.html", signer=signer, envelope=signer.envelope, token=token, mode=mode,
-                           form_token=form_token(token), branch=signer.envelope.branch, error=error,
-                           step="decline", step_title="Recusar assinatura")
-    return html, status
 
 
 @bp.get(f"/{MODES}/pages/<int:number>.jpg")
@@ -267,17 +260,6 @@ def original(mode: str, token: str):
     signer = load_signer(token, mode)
     return send_file(storage.path_of(signer.envelope.original_path), mimetype="application/pdf",
                      download_name=f"{signer.envelope.public_code}-original.pdf")
-
-
-@bp.get(f"/{MODES}/assinado.pdf")
-def final(mode: str, token: str):
-    """The signed, sealed PDF once everyone has signed."""
-    signer = load_signer(token, mode)
-    envelope = signer.envelope
-    if envelope.status != "completed" or not envelope.final_path:
-        raise friendly(NotFound, "O documento final fica disponível quando todos tiverem assinado.")
-    return send_file(storage.path_of(envelope.final_path), mimetype="application/pdf",
-                     download_name=f"{envelope.public_code}-assinado.pdf")
 
 
 # --- identity: document photo and liveness selfie ----------------------------------------------------

@@ -9,11 +9,13 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from firma import create_app
+from firma.envelopes import create
 from firma.extensions import db as _db
 from firma.models import (
     Branch, Contact, Contract, Customer, DocumentTemplate, Integration, ServiceOrder, Subject, TemplateTermLink,
     TemplateVersion, User,
 )
+from firma.platform.outbox import commit
 from firma.platform.tokens import hash_token
 from firma.sealing import certificate
 
@@ -175,6 +177,14 @@ def make_contract(db, branch, make_customer, make_template):
         _db.session.commit()
         return contract
     return make
+
+
+@pytest.fixture()
+def envelope(db, make_contract):
+    """A contract's envelope, created and committed (the client signs; the provider's representative automatically)."""
+    env = create.create_for_contract(make_contract())
+    commit()
+    return env
 
 
 @pytest.fixture()

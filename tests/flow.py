@@ -16,6 +16,11 @@ def link_for(signer) -> str:
     return token
 
 
+def client_signer(envelope):
+    """The envelope's client (the signer who walks the flow)."""
+    return next(s for s in envelope.signers if s.role == "client")
+
+
 def form_token(html: str) -> str:
     return re.search(r'name="form_token" value="([0-9a-f]+)"', html).group(1)
 

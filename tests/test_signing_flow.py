@@ -3,24 +3,13 @@ from datetime import timedelta
 
 import pytest
 
-from firma.envelopes import create, lifecycle
+from firma.envelopes import lifecycle
 from firma.evidence import audit, store
 from firma.models import Evidence, utcnow
 from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
 from firma.signing import actions
-from tests.flow import PHONE_UA, form_token, link_for, sign
-
-
-@pytest.fixture()
-def envelope(db, make_contract):
-    env = create.create_for_contract(make_contract())
-    commit()
-    return env
-
-
-def client_signer(envelope):
-    return next(s for s in envelope.signers if s.role == "client")
+from tests.flow import PHONE_UA, client_signer, form_token, link_for, sign
 
 
 def test_the_whole_flow_signs_and_records_evidence(client, envelope):

@@ -30,10 +30,15 @@ def open_link(signer: Signer, info: RequestInfo) -> None:
         audit.record(signer.envelope, EventType.SIGNER_VIEWED, signer=signer, info=info)
 
 
+def identity_locked(signer: Signer) -> bool:
+    """Whether wrong CPF attempts used up this link (a new link starts a new set)."""
+    return signer.cpf_attempts >= current_app.config["CPF_ATTEMPTS"]
+
+
 def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:
     """Check the typed CPF/CNPJ against the record; a signer with none on record declares theirs."""
     limit = current_app.config["CPF_ATTEMPTS"]
-    if signer.cpf_attempts >= limit:
+    if identity_locked(signer):
         raise Locked(LOCKED)
     value = compact(typed)
     declared = not signer.cpf
@@ -162,7 +167,8 @@ def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
     envelope = signer.envelope
     envelope.status = "declined"
     for other in envelope.signers:
-        links.revoke(other)
+        if other is not signer:  # the decliner's own link keeps showing the confirmation
+            links.revoke(other)
     if envelope.contract is not None and envelope.kind == "contract" and envelope.contract.status == "awaiting_signature":
         envelope.contract.status = "draft"
     audit.record(envelope, EventType.SIGNER_DECLINED, signer=signer, info=info, reason=reason[:1000])

@@ -63,3 +63,21 @@ def test_sign_inside_a_portal_iframe_without_cookies(live_server, make_envelope,
     steps = [m["step"] for m in received if m["type"] == "firma:step"]
     assert steps[:3] == ["welcome", "read", "selfie"] and steps[-1] == "done"
     assert page.context.cookies() == []
+
+
+def test_decline_inside_a_portal_iframe_tells_the_parent(live_server, make_envelope, launch_phone, serve_static,
+                                                         tmp_path):
+    portal = serve_static({"placeholder.html": ""})
+    live = make_envelope(document_photo=False, origins=portal)
+    (tmp_path / "site0" / "portal.html").write_text(
+        PORTAL.format(src=live.embed_url, origin=json.dumps(live_server.url)), encoding="utf-8")
+    page = launch_phone(faces.challenge_loop_y4m(tmp_path / "face.y4m"))
+    page.goto(f"{portal}/portal.html")
+    frame = page.frame_locator("#firma")
+    frame.locator("text=Não quero assinar").click()
+    frame.locator("#reason").fill("Não contratei este plano")
+    frame.locator("button:has-text('Recusar assinatura')").click()
+    frame.locator('[data-step="done"][data-outcome="declined"]').wait_for()
+    assert "Você recusou a assinatura. O provedor foi avisado." in frame.locator("#step").inner_text()
+    page.wait_for_function("window.received.some(m => m.type === 'firma:declined')")
+    assert {m["origin"] for m in page.evaluate("window.received")} == {live_server.url}
