@@ -200,12 +200,7 @@ def meta_result(outcome: HttpOutcome) -> SendResult:
     if code in _META_FINAL_ERRORS:
         return SendResult("failed", error=_META_FINAL_ERRORS[code], http_status=outcome.status)
     if outcome.retryable:
-        return SendResult(
-            "retry",
-            error=f"Erro temporário no WhatsApp (HTTP {outcome.status}).",
-            retry_after=outcome.retry_after,
-            http_status=outcome.status,
-        )
+        return _temporary(outcome, "WhatsApp")
     detail = _detail(error.get("message")) or _detail(outcome.body_excerpt) or _detail(outcome.error)
     label = f"código {code}" if code is not None else f"HTTP {outcome.status}"
     return SendResult("failed", error=f"O WhatsApp recusou o envio ({label}): {detail}", http_status=outcome.status)
@@ -252,6 +247,12 @@ def build_opa_request(
     return url, {"Authorization": f"Bearer {token}"}, body
 
 
+def _temporary(outcome: HttpOutcome, provider: str) -> SendResult:
+    """A transient provider error (5xx, 429, timeout): retry after the delay the provider asked for."""
+    return SendResult("retry", error=f"Erro temporário no {provider} (HTTP {outcome.status}).",
+                      retry_after=outcome.retry_after, http_status=outcome.status)
+
+
 def opa_result(outcome: HttpOutcome) -> SendResult:
     """Classify an Opa! Suite answer: 2xx sent, auth/not-found/other 4xx failed, transient retry."""
     if outcome.status is None:
@@ -259,12 +260,7 @@ def opa_result(outcome: HttpOutcome) -> SendResult:
     if outcome.ok:
         return SendResult("sent", provider_id=_opa_message_id(outcome.body_json), http_status=outcome.status)
     if outcome.retryable:
-        return SendResult(
-            "retry",
-            error=f"Erro temporário no Opa! Suite (HTTP {outcome.status}).",
-            retry_after=outcome.retry_after,
-            http_status=outcome.status,
-        )
+        return _temporary(outcome, "Opa! Suite")
     if outcome.status in (401, 403):
         error = "Token do Opa! Suite inválido ou sem permissão: atualize a integração."
     elif outcome.status == 404:
