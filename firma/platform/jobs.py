@@ -63,7 +63,8 @@ def _marked(module: ModuleType) -> list[JobSpec]:
 
 def enqueue(name: str, *args, delay: float | None = None) -> None:
     """Queue job `name` once the current transaction commits through outbox.commit() (never if it rolls back)."""
-    _state(current_app)["specs"][name]  # an unknown job fails here, in the caller, not later in a worker
+    if name not in _state(current_app)["specs"]:  # fail in the caller, not later in a worker
+        raise KeyError(f"unknown job: {name}")
     outbox.after_commit(lambda: dispatch(name, *args, delay=delay))
 
 
