@@ -31,11 +31,14 @@ def utc_offset(moment: datetime) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def evidence_time(value: datetime | None) -> str:
-    """The one evidence format: "dd/mm/aaaa hh:mm:ss (UTC−03:00)" local, with UTC beside; "—" for none."""
-    if value is None:
-        return "—"
+def evidence_time_parts(value: datetime) -> tuple[str, str]:
+    """("dd/mm/aaaa hh:mm:ss (UTC−03:00)" in São Paulo, "dd/mm/aaaa hh:mm:ss UTC"); a naive moment is local."""
     moment = value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
     utc = moment.astimezone(ZoneInfo("UTC"))
-    return (f"{local_time(moment, '%d/%m/%Y %H:%M:%S')} ({utc_offset(moment)}) · "
+    return (f"{local_time(moment, '%d/%m/%Y %H:%M:%S')} ({utc_offset(moment)})",
             f"{utc.strftime('%d/%m/%Y %H:%M:%S')} UTC")
+
+
+def evidence_time(value: datetime | None) -> str:
+    """The one evidence format: "dd/mm/aaaa hh:mm:ss (UTC−03:00)" local with UTC beside; "—" for none."""
+    return " · ".join(evidence_time_parts(value)) if value else "—"

@@ -40,6 +40,12 @@ class Attachment:
                 "description": self.description, "sha256": self.sha256, "size": len(self.content)}
 
 
+def evidence_file(evidence_json: bytes) -> Attachment:
+    """evidence.json as an attachment (it lists every other attachment with its SHA-256)."""
+    return Attachment(name=EVIDENCE_JSON, mime="application/json", kind="evidence_json", signer_order=None,
+                      description="Evidências em JSON (lista os demais anexos com seus SHA-256)", content=evidence_json)
+
+
 def of_envelope(envelope: Envelope) -> list[Attachment]:
     """Every signer's current (not superseded) evidence files and texts."""
     return [item for signer in envelope.signers for item in of_signer(signer)]
