@@ -11,6 +11,7 @@ from pypdf import PdfReader, PdfWriter
 
 from firma.config import ROOT
 from firma.evidence import store
+from firma.evidence.manifest import clock_source
 from firma.extensions import db as _db
 from firma.platform import storage
 from firma.sealing import assemble
@@ -75,6 +76,10 @@ def test_originals_are_associated_files_listed_in_evidence_json_and_the_manifest
     manifest = " ".join(p.extract_text() for p in reader.pages[sealed.original_pages:]).replace("\n", " ")
     for item in listed.values():
         assert item["sha256"] in manifest.replace(" ", "") and item["name"] in manifest
+    assert "porta de origem 40123" in manifest and "127.0.0.1:40123" in manifest.replace(" ", "")
+    assert "(UTC−03:00)" in manifest and " UTC" in manifest and "sincronizado por NTP" in manifest
+    served = next(e for e in evidence["events"] if e["type"] == "signer.document_served")
+    assert served["data"]["sha256"] in manifest.replace(" ", "")
     (tmp_path / "final.pdf").write_bytes(pdf)
     check = subprocess.run(["qpdf", "--check", str(tmp_path / "final.pdf")], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -124,3 +129,9 @@ def test_the_script_fails_on_a_tampered_event(sealed, tmp_path):
 def test_the_script_is_the_one_in_the_docs():
     doc = (ROOT / "docs" / "verify-evidence.md").read_text()
     assert SCRIPT.read_text().strip() in doc
+
+
+def test_the_clock_source_names_the_tsa_when_there_is_one():
+    assert "NTP" in clock_source(None) and "sem carimbo" in clock_source(None)
+    assert "carimbo do tempo" in clock_source("https://tsa.example/") and "https://tsa.example/" in clock_source(
+        "https://tsa.example/")
