@@ -89,8 +89,9 @@ def _attachments(signers: list[SignerEntry], biometric: int) -> list[Attachment]
     for s in signers:
         files = [("signature", "image/png", s.signature), ("consent", "text/plain", CONSENT_TEXT.encode())]
         if s.order <= biometric:
-            files += [("document_front", "image/jpeg", s.document_front), ("document_back", "image/jpeg", s.document_back),
-                      ("selfie", "image/jpeg", s.selfie), ("liveness", "application/zip", _burst(SOURCES[s.order % 2]))]
+            files += [("document_front", "image/jpeg", s.document_front),
+                      ("document_back", "image/jpeg", s.document_back), ("selfie", "image/jpeg", s.selfie),
+                      ("liveness", "application/zip", _burst(SOURCES[s.order % 2]))]
         items += [Attachment(name=f"signatario-{s.order}-{kind}.{mime.rsplit('/', 1)[1].replace('jpeg', 'jpg')}",
                              mime=mime, kind=kind, signer_order=s.order, description=kind, content=content)
                   for kind, mime, content in files]

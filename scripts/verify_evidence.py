@@ -61,7 +61,8 @@ def main(path: str) -> int:
     for problem in problems:
         print("FAIL", problem)
     if not problems:
-        print(f"OK: {len(evidence['events'])} events chained, head {evidence['events'][-1]['hash'] if evidence['events'] else '-'}")
+        head = evidence["events"][-1]["hash"] if evidence["events"] else "-"
+        print(f"OK: {len(evidence['events'])} events chained, head {head}")
         print(f"OK: {len(evidence['attachments'])} attachments match evidence.json")
     return 1 if problems else 0
 
