@@ -7,6 +7,7 @@ from firma.evidence.audit import RequestInfo
 from firma.extensions import db, limiter
 from firma.models import User
 from firma.org import staff
+from firma.platform import clients
 from firma.platform.outbox import commit
 
 from . import bp
@@ -60,7 +61,8 @@ def page(name: str, fragment: str | None = None, /, status: int = 200, **context
 
 def info() -> RequestInfo:
     """Who is asking, for the audit events a service records."""
-    return RequestInfo(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:1000])
+    return RequestInfo(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:1000],
+                       port=clients.source_port())
 
 
 def safe_next(target: str | None) -> str:

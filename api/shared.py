@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from firma.evidence.audit import RequestInfo
 from firma.extensions import db
+from firma.platform import clients
 from firma.platform.errors import Refusal, problem
 
 from . import bp
@@ -150,7 +151,8 @@ def row_id(value: int) -> int:
 
 def info() -> RequestInfo:
     """Who is calling, for the audit trail."""
-    return RequestInfo(ip=request.remote_addr, user_agent=f"API: {request.headers.get('User-Agent', '')}"[:300])
+    return RequestInfo(ip=request.remote_addr, user_agent=f"API: {request.headers.get('User-Agent', '')}"[:300],
+                       port=clients.source_port())
 
 
 def answer(model: BaseModel, *, status: int = 200, location: str | None = None) -> Response:

@@ -16,7 +16,7 @@ from firma.delivery import deliveries, reminders, webhooks
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import errors, jobs, metrics, outbox
+from firma.platform import clients, errors, jobs, metrics, outbox
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise
 
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     )
     config.load(app, test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_proxies(app)
     register_extensions(app)
     register_jobs(app)
     register_metrics(app)
@@ -45,6 +46,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Real client addresses behind the configured number of trusted reverse proxies."""
+    clients.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

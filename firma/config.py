@@ -24,6 +24,8 @@ DEFAULTS = {
     "SEAL_PASSPHRASE": None,  # default: read from <instance>/seal.pass
     "SEAL_CHECK_AT_START": True,  # load the seal key in the factory: a bad one stops the start-up
     "TSA_URL": None,
+    "TRUSTED_PROXIES": 0,  # reverse-proxy hops in front of the app (ProxyFix); 0 = clients connect directly
+    "CLIENT_PORT_HEADER": "X-Real-Port",  # set by the outermost proxy from $remote_port (README: nginx)
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "DB_CONNECT_TIMEOUT": 3,  # seconds (PostgreSQL; libpq rounds anything below 2 up to 2)
     "METRICS_TOKEN": None,  # bearer token for /metrics; unset: /metrics answers 404

@@ -4,6 +4,7 @@
 """
 import hashlib
 import hmac
+import io
 import json
 
 from flask import (
@@ -19,11 +20,12 @@ from firma.evidence.audit import RequestInfo
 from firma.extensions import csrf, db, limiter
 from firma.identity import capture, faces, liveness
 from firma.models import EnvelopeStatus, EvidenceKind, SignerStatus
-from firma.platform import storage
+from firma.platform import clients, storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
-from firma.signing import actions, claims, steps
+from firma.platform.tokens import sha256_hex
+from firma.signing import actions, claims, served, steps
 
 from . import bp
 
@@ -59,7 +61,8 @@ def load_signer(token: str, mode: str, *, allow_done: bool = True):
 
 def info() -> RequestInfo:
     """The request's IP and user agent, as the services record them."""
-    return RequestInfo(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:1000])
+    return RequestInfo(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:1000],
+                       port=clients.source_port())
 
 
 def form_token(token: str) -> str:
@@ -224,8 +227,7 @@ def confirm(mode: str, token: str):
     """Agree and sign this document."""
     signer = signer_for_post(token, mode)
     try:
-        actions.confirm(signer, consent=request.form.get("consent") == "yes",
-                        document_sha256=request.form.get("document_sha256", ""), info=info())
+        actions.confirm(signer, consent=request.form.get("consent") == "yes", info=info())
     except claims.AlreadyDone:
         return settled_by_another_tap(signer, token, mode)
     except Refusal as exc:
@@ -248,7 +250,11 @@ def page_image(mode: str, token: str, number: int):
     if not 1 <= number <= envelope.original_pages:
         abort(404)
     cache = current_app.config["STORAGE_DIR"] / "cache" / "pages"
-    images = previews.page_images(storage.path_of(envelope.original_path), cache)
+    pdf = storage.read(envelope.original_path)
+    images = previews.preview_pdf_bytes(pdf, cache, previews.PAGE_WIDTH)
+    if served.page_images_served(signer, images, source_sha256=sha256_hex(pdf), width=previews.PAGE_WIDTH,
+                                 info=info()):
+        commit()
     response = send_file(images[number - 1], mimetype="image/jpeg", max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
@@ -258,7 +264,10 @@ def page_image(mode: str, token: str, number: int):
 def original(mode: str, token: str):
     """The original PDF, as served to this signer."""
     signer = load_signer(token, mode)
-    return send_file(storage.path_of(signer.envelope.original_path), mimetype="application/pdf",
+    pdf = storage.read(signer.envelope.original_path)
+    if served.pdf_served(signer, pdf, info=info()):
+        commit()
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf",
                      download_name=f"{signer.envelope.public_code}-original.pdf")
 
 

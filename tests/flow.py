@@ -25,6 +25,12 @@ def form_token(html: str) -> str:
     return re.search(r'name="form_token" value="([0-9a-f]+)"', html).group(1)
 
 
+def view_document(client, base: str, headers=None) -> None:
+    """Load the first page image, as the reading step's browser does (the server records what it served)."""
+    with client.get(f"{base}/pages/1.jpg", headers=headers or {}) as response:
+        assert response.status_code == 200
+
+
 def sign(client, signer, *, token=None, drawn=True, mode="s"):
     """Walk every step of a signer without photos/selfie; returns the final response."""
     token = token or link_for(signer)
@@ -35,6 +41,7 @@ def sign(client, signer, *, token=None, drawn=True, mode="s"):
     ft = form_token(page.text)
     r = client.post(f"{base}/welcome", data={"form_token": ft, "cpf": signer.cpf}, headers=headers)
     assert r.status_code == 303, r.text
+    view_document(client, base, headers)
     r = client.post(f"{base}/read", headers=headers, data={
         "form_token": ft, "have_read": "yes", "reading": '{"1": 12.5}', "last_page_reached": "yes"})
     assert r.status_code == 303, r.text

@@ -142,7 +142,7 @@ def test_racing_last_two_signatures_finalise_once(app, client, make_contract, db
 def test_a_failed_finalisation_is_recorded_and_can_be_retried(client, make_contract, db, monkeypatch):
     envelope = create.create_for_contract(make_contract())
     commit()
-    monkeypatch.setattr(finalise.manifest_pdf, "render_manifest", lambda data: (_ for _ in ()).throw(OSError("disk")))
+    monkeypatch.setattr(finalise.manifest_pdf, "render_manifest", lambda data, **kw: (_ for _ in ()).throw(OSError("disk")))
     sign(client, envelope.signers[0])
     _db.session.refresh(envelope)
     assert envelope.status == "pending" and envelope.finalise_state == "failed" and "disk" in envelope.finalise_error

@@ -12,7 +12,7 @@ from firma.identity import capture
 from firma.models import Event
 from firma.platform.outbox import commit
 from tests import faces
-from tests.flow import PHONE_UA, form_token, link_for
+from tests.flow import PHONE_UA, form_token, link_for, view_document
 
 CHALLENGE = ["turn_left", "turn_right"]
 HEADERS = {"User-Agent": PHONE_UA}
@@ -42,6 +42,7 @@ class Phone:
 
     def welcome_and_read(self):
         assert self.post("/welcome", {"cpf": self.signer.cpf}).status_code == 303
+        view_document(self.client, self.base, HEADERS)
         assert self.post("/read", {"have_read": "yes", "last_page_reached": "yes"}).status_code == 303
 
     def photo(self, side, data, name="foto.jpg"):

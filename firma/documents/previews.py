@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 JPEG_QUALITY = 70
+PAGE_WIDTH = 900  # the reading step's page images (px)
 # PDFium is not thread-safe; renders in one process take turns.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -33,7 +34,7 @@ def _listed(index: Path) -> list[Path]:
     return [index.parent / name for name in json.loads(index.read_text())]
 
 
-def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = 900) -> list[Path]:
+def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = PAGE_WIDTH) -> list[Path]:
     """JPEG paths of every page of a PDF, `width` pixels wide, keyed by the PDF's SHA-256."""
     folder = Path(cache_dir) / hashlib.sha256(pdf).hexdigest() / f"w{width}"
     index = folder / "pages.json"
@@ -60,6 +61,6 @@ def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = 900) -> list[Pat
     return [folder / name for name in names]
 
 
-def page_images(pdf_path: Path, cache_dir: Path, *, width: int = 900) -> list[Path]:
+def page_images(pdf_path: Path, cache_dir: Path, *, width: int = PAGE_WIDTH) -> list[Path]:
     """Cached page images of a stored PDF; a different PDF (new SHA-256) never reuses old images."""
     return preview_pdf_bytes(Path(pdf_path).read_bytes(), cache_dir, width)

@@ -18,9 +18,20 @@ class RequestInfo:
 
     ip: str | None = None
     user_agent: str | None = None
+    port: int | None = None  # the client's source port: behind CGNAT the IP alone names many subscribers
 
 
 SYSTEM = RequestInfo()
+
+# Printed into evidence.json, so that anyone holding the PDF can recompute the chain (docs/verify-evidence.md).
+CANONICAL_FORM = (
+    "hash = lowercase hex SHA-256 of (prev_hash as 64 ASCII hex characters, followed by the canonical JSON of the "
+    "event); the first event's prev_hash is 64 zeros. Canonical JSON: the object {envelope_id, seq, signer_id, type, "
+    "created_at, ip, user_agent, data} plus port only when a port was recorded (not null), keys sorted at every "
+    "level, separators ',' and ':' with no spaces, non-ASCII characters as UTF-8 (not \\u escapes); created_at is "
+    "the event's UTC time in ISO 8601 with microseconds and offset (2026-12-01T12:57:40.000000+00:00); "
+    "envelope_id is envelope.envelope_id, the other fields are the event's own (events[].time is created_at)."
+)
 
 
 def canonical(event: Event) -> bytes:
@@ -35,6 +46,8 @@ def canonical(event: Event) -> bytes:
         "user_agent": event.user_agent,
         "data": event.data,
     }
+    if event.port is not None:  # events recorded before ports were kept hash without the key
+        body["port"] = event.port
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -58,7 +71,8 @@ def record(
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     event = Event(
         envelope_id=envelope.id, seq=seq, signer_id=signer.id if signer else None, type=type_,
-        created_at=utcnow(), ip=info.ip, user_agent=info.user_agent, data=_jsonable(data), prev_hash=prev,
+        created_at=utcnow(), ip=info.ip, port=info.port if info.ip else None, user_agent=info.user_agent,
+        data=_jsonable(data), prev_hash=prev,
     )
     event.hash = chain_hash(prev, event)
     envelope.chain_length, envelope.chain_head = seq, event.hash

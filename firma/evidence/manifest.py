@@ -17,11 +17,14 @@ from user_agents import parse as parse_user_agent
 
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.phones import format_phone
+from firma.evidence import attachments as attached
 from firma.evidence import audit
+from firma.evidence.attachments import Attachment
 from firma.models import (
     Channel, DocumentKind, Envelope, EnvelopeStatus, Event, EventType, Evidence, EvidenceKind, GeolocationStatus,
     LivenessChallenge, SignatureMethod, Signer, SignerRole, SignerStatus,
 )
+from firma.models.vocabulary import ServedFormat
 from firma.platform import storage
 from firma.platform.text import strip_bidi
 
@@ -31,6 +34,13 @@ NOT_COLLECTED = "não coletado"
 LIVENESS_ACTIVE = "prova de vida ativa por desafio"
 LIVENESS_FALLBACK = "não verificada (sem câmera)"
 AUTOMATIC_NOTE = "assinado automaticamente com assinatura armazenada do usuário"
+CLOCK_NTP = "relógio do servidor do Firma, sincronizado por NTP"
+CLOCK_TSA = "a data e hora do selo são atestadas por carimbo do tempo (RFC 3161) da autoridade de carimbo do tempo"
+
+
+def clock_source(tsa_url: str | None) -> str:
+    """Where the manifest's times come from (the server's NTP clock; the TSA's time too when the seal has one)."""
+    return f"{CLOCK_NTP}; {CLOCK_TSA} {tsa_url}" if tsa_url else f"{CLOCK_NTP}; selo sem carimbo do tempo"
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,20 @@ class FaceMatch:
 
 
 @dataclass(frozen=True)
+class Served:
+    """A version of the document the server sent the signer: how, the SHA-256 of those bytes, and of their PDF."""
+
+    format: ServedFormat
+    sha256: str
+    source_sha256: str
+    at: datetime
+    pages: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "format", ServedFormat(self.format))
+
+
+@dataclass(frozen=True)
 class Reading:
     """Reading evidence: seconds spent on each page (page 1 first) and whether the last page was reached."""
 
@@ -85,6 +109,7 @@ class SignerEntry:
     channel: Channel
     status: SignerStatus
     ip: str | None = None
+    port: int | None = None
     user_agent: str | None = None
     device: str = NOT_COLLECTED
     os: str = NOT_COLLECTED
@@ -97,6 +122,7 @@ class SignerEntry:
     declined_at: datetime | None = None
     decline_reason: str | None = None
     document_sha256_seen: str | None = None
+    served: list[Served] = field(default_factory=list)
     automatic: bool = False
     signature_method: SignatureMethod | None = None
     require_document_photo: bool = False
@@ -117,7 +143,6 @@ class SignerEntry:
             self.signature_method = SignatureMethod(self.signature_method)
 
 
-
 @dataclass(frozen=True)
 class EventEntry:
     """One audit event with its place in the hash chain (and what is needed to recompute it)."""
@@ -132,6 +157,7 @@ class EventEntry:
     signer_id: int | None = None
     user_agent: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    port: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "type", EventType(self.type))
@@ -156,8 +182,10 @@ class ManifestData:
     branch_cnpj: str
     verification_url: str
     envelope_id: int | None = None
+    clock_source: str = CLOCK_NTP
     signers: list[SignerEntry] = field(default_factory=list)
     events: list[EventEntry] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)  # the originals embedded in the final PDF
 
     def __post_init__(self) -> None:
         self.kind, self.status = DocumentKind(self.kind), EnvelopeStatus(self.status)
@@ -171,11 +199,12 @@ def verification_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/verificar?codigo={quote(code)}"
 
 
-def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
-    """Gather the manifest's plain data from an envelope, its signers' evidence and its event log."""
+def collect(envelope: Envelope, *, public_url: str, tsa_url: str | None = None) -> ManifestData:
+    """Gather the manifest's plain data from an envelope, its signers' evidence, event log and attachments."""
     version = envelope.template_version
     status, completed_at = envelope.status, envelope.completed_at
     signed = [s.signed_at for s in envelope.signers if s.status == SignerStatus.SIGNED and s.signed_at]
+    events = audit.events_of(envelope.id)
     if status == EnvelopeStatus.PENDING and signed and len(signed) == len(envelope.signers):
         # Finalisation renders before it marks the envelope completed: the last signature is the completion.
         status, completed_at = EnvelopeStatus.COMPLETED, completed_at or max(signed)
@@ -195,8 +224,10 @@ def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
         branch_cnpj=format_cpf_cnpj(envelope.branch.cnpj),
         verification_url=verification_url(public_url, envelope.public_code),
         envelope_id=envelope.id,
-        signers=[_signer_entry(s) for s in envelope.signers],
-        events=[event_entry(e) for e in audit.events_of(envelope.id)],
+        clock_source=clock_source(tsa_url),
+        signers=[_signer_entry(s, events) for s in envelope.signers],
+        events=[event_entry(e) for e in events],
+        attachments=attached.of_envelope(envelope),
     )
 
 
@@ -206,7 +237,7 @@ def event_entry(event: Event) -> EventEntry:
         seq=event.seq, time=event.created_at, type=event.type,
         signer_name=strip_bidi(event.signer.name) if event.signer else None,
         ip=event.ip, hash=event.hash, prev_hash=event.prev_hash, signer_id=event.signer_id,
-        user_agent=event.user_agent, data=event.data,
+        user_agent=event.user_agent, data=event.data, port=event.port,
     )
 
 
@@ -224,7 +255,14 @@ def _file(row: Evidence | None) -> bytes | None:
     return storage.read(row.path) if row is not None and row.path else None
 
 
-def _signer_entry(signer: Signer) -> SignerEntry:
+def _served(signer: Signer, events: list[Event]) -> list[Served]:
+    return [Served(e.data["format"], str(e.data.get("sha256")), str(e.data.get("source_sha256") or ""),
+                   e.created_at, len(e.data.get("pages") or []))
+            for e in events if e.signer_id == signer.id and e.type == EventType.SIGNER_DOCUMENT_SERVED
+            and e.data.get("format") in ServedFormat.choices()]
+
+
+def _signer_entry(signer: Signer, events: list[Event]) -> SignerEntry:
     ev = _current_evidence(signer)
     device = ev.get(EvidenceKind.DEVICE)
     signature = ev.get(EvidenceKind.SIGNATURE)
@@ -232,16 +270,17 @@ def _signer_entry(signer: Signer) -> SignerEntry:
     automatic = signer.channel == Channel.AUTOMATIC or method == SignatureMethod.STORED
     source = device or signature
     ip = (device.data.get("ip") if device else None) or (source.ip if source else None)
+    port = (device.data.get("port") if device and device.data.get("ip") else None) or (source.port if source else None)
     user_agent = (device.data.get("user_agent") if device else None) or (source.user_agent if source else None)
     kind, os_name, browser = describe_user_agent(user_agent)
     return SignerEntry(
         order=signer.order, role=signer.role, name=strip_bidi(signer.name), cpf=format_cpf_cnpj(signer.cpf),
         email=signer.email or "", phone=format_phone(signer.phone), channel=signer.channel, status=signer.status,
-        ip=ip, user_agent=user_agent, device=kind, os=os_name, browser=browser,
+        ip=ip, port=port, user_agent=user_agent, device=kind, os=os_name, browser=browser,
         geolocation=_geolocation(ev.get(EvidenceKind.GEOLOCATION), automatic),
         viewed_at=signer.viewed_at, identity_confirmed_at=signer.identity_confirmed_at, read_at=signer.read_at,
         signed_at=signer.signed_at, declined_at=signer.declined_at, decline_reason=signer.decline_reason,
-        document_sha256_seen=signer.document_sha256_seen, automatic=automatic,
+        document_sha256_seen=signer.document_sha256_seen, served=_served(signer, events), automatic=automatic,
         signature_method=method,
         require_document_photo=signer.require_document_photo, require_selfie=signer.require_selfie,
         reading=_reading(ev.get(EvidenceKind.READING)), liveness=_liveness(ev.get(EvidenceKind.LIVENESS)),
@@ -322,8 +361,6 @@ def artifacts_of(envelope: Envelope) -> list[dict[str, Any]]:
     ]
 
 
-
-
 def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in fields(value)}
@@ -339,12 +376,15 @@ def evidence_json(
     artifacts: list[dict[str, Any]],
 ) -> bytes:
     """Machine-readable evidence as canonical JSON (sorted keys, compact, UTF-8)."""
-    envelope = {f.name: getattr(data, f.name) for f in fields(data) if f.name not in ("signers", "events")}
+    envelope = {f.name: getattr(data, f.name) for f in fields(data)
+                if f.name not in ("signers", "events", "attachments")}
     document = {
         "format": EVIDENCE_FORMAT,
         "envelope": envelope,
         "signers": data.signers,
         "events": data.events,
+        "canonical_form": audit.CANONICAL_FORM,
+        "attachments": [item.listing() for item in data.attachments],
         "artifacts": artifacts,
         "template_version": template_version,
         "variables": variables,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from datetime import datetime
 
@@ -10,7 +11,7 @@ import qrcode
 import qrcode.image.svg
 from PIL import Image, ImageOps
 
-from firma.br.dates import local_time
+from firma.br.dates import evidence_time, evidence_time_parts
 from firma.config import TEMPLATES_DIR
 from firma.documents.rendering import html_to_pdf
 from firma.evidence.manifest import AUTOMATIC_NOTE, NOT_COLLECTED, ManifestData
@@ -52,8 +53,12 @@ def qr_data_uri(url: str) -> str:
     return f"data:image/svg+xml;base64,{base64.b64encode(svg).decode()}"
 
 
-def _when(value: datetime | None) -> str:
-    return local_time(value, "%d/%m/%Y %H:%M:%S") + " (Brasília)" if value else "—"
+def _when_parts(value: datetime | None) -> tuple[str, str]:
+    return evidence_time_parts(value) if value else ("—", "")
+
+
+def _size(value: int) -> str:
+    return f"{value / 1024:.1f} KB".replace(".", ",") if value >= 1024 else f"{value} bytes"
 
 
 def _number(value: float | None, digits: int = 4) -> str:
@@ -63,11 +68,11 @@ def _number(value: float | None, digits: int = 4) -> str:
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
 )
-_env.filters.update(when=_when, number=_number)
+_env.filters.update(when=evidence_time, when_parts=_when_parts, number=_number, size=_size)
 
 
-def manifest_html(data: ManifestData) -> str:
-    """The manifest as HTML with every image inlined as a data: URI (thumbnails made here)."""
+def manifest_html(data: ManifestData, *, evidence_sha256: str | None = None) -> str:
+    """The manifest as HTML with every image inlined as a data: URI (thumbnails made here) beside its SHA-256."""
     thumbs = [
         {
             EvidenceKind.DOCUMENT_FRONT: thumbnail(s.document_front),
@@ -76,12 +81,22 @@ def manifest_html(data: ManifestData) -> str:
         }
         for s in data.signers
     ]
+    digests = [
+        {EvidenceKind.DOCUMENT_FRONT: _sha(s.document_front), EvidenceKind.DOCUMENT_BACK: _sha(s.document_back),
+         EvidenceKind.SELFIE: _sha(s.selfie), EvidenceKind.SIGNATURE: _sha(s.signature)}
+        for s in data.signers
+    ]
     return _env.get_template("manifest.html").render(
-        m=data, signers=list(zip(data.signers, thumbs)), qr=qr_data_uri(data.verification_url),
+        m=data, signers=list(zip(data.signers, thumbs, digests)), qr=qr_data_uri(data.verification_url),
+        evidence_sha256=evidence_sha256,
         not_collected=NOT_COLLECTED, automatic_note=AUTOMATIC_NOTE, thumb_rows=THUMB_ROWS,
     )
 
 
-def render_manifest(data: ManifestData) -> bytes:
-    """The manifest PDF (A4, "Manifesto de assinaturas")."""
-    return html_to_pdf(manifest_html(data))[0]
+def render_manifest(data: ManifestData, *, evidence_sha256: str | None = None) -> bytes:
+    """The manifest PDF (A4, "Manifesto de assinaturas"); evidence_sha256 is the attached evidence.json's digest."""
+    return html_to_pdf(manifest_html(data, evidence_sha256=evidence_sha256))[0]
+
+
+def _sha(content: bytes | None) -> str | None:
+    return hashlib.sha256(content).hexdigest() if content else None

@@ -25,7 +25,8 @@ def save(signer: Signer, kind: str, *, info: RequestInfo, content: bytes | None 
     for old in current(signer, kind):
         old.superseded = True
     row = Evidence(envelope_id=signer.envelope_id, signer_id=signer.id, kind=kind, data=data or {},
-                   ip=info.ip, user_agent=info.user_agent, captured_at=utcnow())
+                   ip=info.ip, port=info.port if info.ip else None, user_agent=info.user_agent,
+                   captured_at=utcnow())
     if content is not None:
         ext = EXTENSIONS.get(content_type or "", "bin")
         name = f"{kind}-{secrets.token_hex(6)}.{ext}"
@@ -55,6 +56,7 @@ def device(info: RequestInfo) -> dict:
     return {
         "user_agent": info.user_agent,
         "ip": info.ip,
+        "port": info.port,
         "device": " ".join(filter(None, [ua.device.brand, ua.device.model])) or ua.device.family,
         "os": f"{ua.os.family} {ua.os.version_string}".strip(),
         "browser": f"{ua.browser.family} {ua.browser.version_string}".strip(),

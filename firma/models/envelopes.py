@@ -119,6 +119,7 @@ class Evidence(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     ip: Mapped[str | None] = mapped_column(String(45))
+    port: Mapped[int | None] = mapped_column(Integer)  # the client's source port (CGNAT shares one IP)
     user_agent: Mapped[str | None] = mapped_column(Text)
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -137,6 +138,7 @@ class Event(db.Model):
     type: Mapped[EventType] = coded(EventType, 40)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(45))
+    port: Mapped[int | None] = mapped_column(Integer)  # the client's source port; hashed only when recorded
     user_agent: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))

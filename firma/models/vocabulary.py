@@ -164,6 +164,7 @@ class EventType(LabelledEnum):
     SIGNER_VIEWED = "signer.viewed", "Link aberto pelo signatário"
     SIGNER_IDENTITY_CONFIRMED = "signer.identity_confirmed", "Identidade confirmada (CPF)"
     SIGNER_IDENTITY_FAILED = "signer.identity_failed", "CPF informado não confere"
+    SIGNER_DOCUMENT_SERVED = "signer.document_served", "Documento exibido ao signatário"
     SIGNER_READ = "signer.read", "Leitura do documento concluída"
     SIGNER_DOCUMENT_PHOTO = "signer.document_photo", "Foto do documento registrada"
     SIGNER_PHOTO_REJECTED = "signer.photo_rejected", "Foto recusada"
@@ -172,6 +173,13 @@ class EventType(LabelledEnum):
     SIGNER_GEOLOCATION = "signer.geolocation", "Localização registrada"
     SIGNER_SIGNED = "signer.signed", "Documento assinado"
     SIGNER_DECLINED = "signer.declined", "Assinatura recusada"
+
+
+class ServedFormat(LabelledEnum):
+    """How the document's bytes were served to a signer (recorded by the server, never posted by the page)."""
+
+    PAGE_IMAGES = "page_images", "imagens das páginas"
+    PDF = "pdf", "PDF original"
 
 
 class EvidenceKind(LabelledEnum):

@@ -1,4 +1,4 @@
-"""Finalisation, exactly once: manifest + evidence.json appended to the original, then the PAdES seal.
+"""Finalisation, exactly once: manifest, the evidence originals and evidence.json added to the original, then sealed.
 
 A conditional UPDATE claims the envelope, so two racing last signatures (or two workers) cannot both
 seal it; a claim older than STALE is taken over (a worker died mid-seal), so nothing stays stuck: a periodic
@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
 
 from firma.config import ConfigError, seal_passphrase
-from firma.evidence import audit, manifest, manifest_pdf
+from firma.evidence import attachments, audit, manifest, manifest_pdf
 from firma.extensions import db
 from firma.models import Envelope, EventType, FinaliseState, Signer, SignerStatus, utcnow
 from firma.platform import jobs, metrics, outbox, storage
@@ -118,10 +118,9 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
 
 
 def build_final_pdf(envelope: Envelope) -> bytes:
-    """Original + manifest + evidence.json, merged and then sealed."""
+    """Original + manifest + attached originals + evidence.json, merged and then sealed."""
     cfg = current_app.config
-    data = manifest.collect(envelope, public_url=cfg["PUBLIC_URL"])
-    manifest_bytes = manifest_pdf.render_manifest(data)
+    data = manifest.collect(envelope, public_url=cfg["PUBLIC_URL"], tsa_url=cfg["TSA_URL"])
     version = envelope.template_version
     evidence_json = manifest.evidence_json(
         data, variables=envelope.variables or {}, artifacts=manifest.artifacts_of(envelope),
@@ -129,8 +128,10 @@ def build_final_pdf(envelope: Envelope) -> bytes:
                            "version": version.number, "body_sha256": sha256_hex(version.body.encode())}
                           if version else None),
     )
+    # evidence.json does not depend on the manifest PDF, so the manifest can print its SHA-256.
+    manifest_bytes = manifest_pdf.render_manifest(data, evidence_sha256=sha256_hex(evidence_json))
     merged = assemble.assemble(storage.read(envelope.original_path), manifest_bytes,
-                               {"evidence.json": evidence_json}, title=envelope.title)
+                               [*data.attachments, attachments.evidence_file(evidence_json)], title=envelope.title)
     with metrics.SEAL_SECONDS.time():
         return sealer().seal(merged, reason=f"Documento assinado eletronicamente — {envelope.public_code}",
                              location=envelope.branch.city or "Brasil")

@@ -13,7 +13,7 @@ from firma.models import EventType, EvidenceKind, GeolocationStatus, SignatureMe
 from firma.platform import outbox
 from firma.platform.errors import Refusal
 from firma.sealing import finalise
-from firma.signing import signature_image
+from firma.signing import served, signature_image
 from firma.signing.claims import claim, count_attempt
 from firma.signing.signature_image import signature_font
 from firma.signing.steps import Locked, is_step_done, steps_for
@@ -123,8 +123,8 @@ def record_geolocation(signer: Signer, *, status: str, latitude=None, longitude=
     audit.record(signer.envelope, EventType.SIGNER_GEOLOCATION, signer=signer, info=info, **data)
 
 
-def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: RequestInfo) -> None:
-    """The signer's final act: explicit consent, the hash they saw, and every required piece present."""
+def confirm(signer: Signer, *, consent: bool, info: RequestInfo) -> None:
+    """The signer's final act: explicit consent, every required piece present; the hash seen is the server's record."""
     if signer.is_done:
         raise Refusal("Esta assinatura já foi concluída.")
     missing = [s for s in steps_for(signer)[:-1] if not is_step_done(signer, s)]
@@ -132,8 +132,7 @@ def confirm(signer: Signer, *, consent: bool, document_sha256: str, info: Reques
         raise Refusal("Ainda faltam etapas antes de confirmar.")
     if not consent:
         raise Refusal("Para assinar, marque que concorda com a assinatura eletrônica e o uso dos seus dados.")
-    if document_sha256 != signer.envelope.original_sha256:
-        raise Refusal("O documento mudou desde que você o abriu. Recarregue a página e leia novamente.")
+    document_sha256 = served.seen_document_sha256(signer)
     geo = store.latest(signer, EvidenceKind.GEOLOCATION)
     audit.lock_envelope(signer.envelope_id)  # before any evidence row, in the order every writer takes its locks
     if signer.require_geolocation and not (geo and geo.data.get("status") == GeolocationStatus.GRANTED):
