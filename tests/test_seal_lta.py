@@ -1,0 +1,140 @@
+"""PAdES B-B, B-T and B-LTA seals with a loopback ICP-Brasil-like PKI (certomancer): CRLs, OCSP and a TSA."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+import weasyprint
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from firma.sealing import ltv
+from firma.sealing.seal import Sealer, SealPolicy
+from tests.lta_pki import LoopbackPki, serving_pki
+
+PASSPHRASE = b"senha-do-e-cnpj"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    with serving_pki(tmp_path_factory.mktemp("pki"), PASSPHRASE) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def contract_pdf() -> bytes:
+    body = "".join(f"<h1>Cláusula {n}</h1><p>{'Texto do contrato. ' * 60}</p>" for n in range(1, 4))
+    return weasyprint.HTML(string=f"<html><body>{body}</body></html>").write_pdf()
+
+
+@pytest.fixture()
+def guard_allows_loopback(app):
+    """The outbound guard reads the app: the loopback PKI is reachable only with OUTBOUND_ALLOW_LOOPBACK."""
+    with app.app_context():
+        yield
+
+
+def _lta_sealer(pki: LoopbackPki, **options) -> Sealer:
+    return Sealer.load(pki.p12, PASSPHRASE, tsa_url=pki.tsa_url, lta=True, trust_roots=[pki.tsa_root], **options)
+
+
+@pytest.fixture(scope="module")
+def lta_pdf(pki: LoopbackPki, contract_pdf: bytes, app) -> bytes:
+    with app.app_context():
+        return _lta_sealer(pki).seal(contract_pdf, reason="Contrato", location="São Paulo")
+
+
+def _offline_ltv_status(pdf: bytes, pki: LoopbackPki, moment):
+    """pyHanko's PAdES-LTA validation with revocation checking, nothing fetched, at `moment`."""
+    reader = PdfFileReader(BytesIO(pdf))
+    return ltv.validate(reader, reader.embedded_regular_signatures[0], [pki.root], [pki.tsa_root], moment)
+
+
+def test_b_b_and_b_t_seal_with_the_icp_like_chain(pki: LoopbackPki, contract_pdf: bytes) -> None:
+    for tsa_url in (None, pki.tsa_url):
+        sealer = Sealer.load(pki.p12, PASSPHRASE, tsa_url=tsa_url)
+        sealed = sealer.seal(contract_pdf, reason="Contrato", location="Brasil")
+        sig = PdfFileReader(BytesIO(sealed)).embedded_regular_signatures[0]
+        status = validate_pdf_signature(
+            sig, ValidationContext(trust_roots=[pki.root], allow_fetching=False),
+            ts_validation_context=ValidationContext(trust_roots=[pki.tsa_root], allow_fetching=False))
+        assert status.intact and status.valid and status.trusted
+        assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        assert (status.timestamp_validity is not None) == bool(tsa_url)
+        assert sealer.level == ("B-T" if tsa_url else "B-B")
+
+
+def test_b_lta_has_a_dss_and_a_document_timestamp(lta_pdf: bytes) -> None:
+    reader = PdfFileReader(BytesIO(lta_pdf))
+    dss = reader.root["/DSS"]
+    assert len(dss["/OCSPs"]) >= 1 and len(dss["/CRLs"]) >= 3  # leaf OCSP; CRLs of the CAs and the TSA root
+    assert len(reader.embedded_timestamp_signatures) == 1
+
+
+def test_b_lta_is_valid_offline_after_the_leaf_expired(lta_pdf: bytes, pki: LoopbackPki) -> None:
+    after_expiry = pki.leaf_expires + timedelta(days=30)
+    result = _offline_ltv_status(lta_pdf, pki, after_expiry)
+    assert result.ok, result.failure
+    status = result.status
+    assert status.bottom_line and status.trusted and not status.revoked
+    assert status.modification_level == ModificationLevel.LTA_UPDATES
+    # Without the validation data the same check at the same moment fails: the test can fail.
+    sig = PdfFileReader(BytesIO(lta_pdf)).embedded_regular_signatures[0]
+    plain = validate_pdf_signature(
+        sig, ValidationContext(trust_roots=[pki.root], allow_fetching=False, moment=after_expiry,
+                               revocation_mode="hard-fail", crls=[], ocsps=[]))
+    assert not plain.bottom_line
+
+
+def test_pdfsig_reads_the_b_lta_seal_as_valid(lta_pdf: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "lta.pdf"
+    path.write_bytes(lta_pdf)
+    report = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60, check=False).stdout
+    seal = report.split("Signature #2")[0]
+    # pdfsig checks the seal's bytes and signature; it does not verify RFC 3161 document timestamps.
+    assert "Signature Validation: Signature is Valid." in seal, report
+    assert "Digest Mismatch" not in report and "ACT Teste" in report.split("Signature #2")[1]
+
+
+def test_b_lta_refuses_to_seal_when_revocation_data_cannot_be_fetched(
+    pki: LoopbackPki, contract_pdf: bytes, app
+) -> None:
+    # Without an app context the guard refuses loopback addresses: no CRL, no OCSP, so no B-LTA seal.
+    with pytest.raises(Exception):
+        _lta_sealer(pki).seal(contract_pdf, reason="Contrato", location="Brasil")
+
+
+def test_a_document_timestamp_refresh_stays_valid(lta_pdf: bytes, pki: LoopbackPki, app) -> None:
+    with app.app_context():
+        refreshed = _lta_sealer(pki).add_document_timestamp(lta_pdf)
+    assert refreshed.startswith(lta_pdf)
+    assert len(PdfFileReader(BytesIO(refreshed)).embedded_timestamp_signatures) == 2
+    result = _offline_ltv_status(refreshed, pki, pki.leaf_expires + timedelta(days=30))
+    assert result.ok and result.timestamp_count == 2, result.failure
+
+
+def test_the_signature_policy_identifier_is_a_signed_attribute(pki: LoopbackPki, contract_pdf: bytes) -> None:
+    policy = SealPolicy.parse({"oid": "2.16.76.1.7.1.11.1.1", "sha256": "ab" * 32,
+                               "uri": "http://politicas.icpbrasil.gov.br/PA_PAdES_AD_RB_v1_1.der"})
+    sealed = Sealer.load(pki.p12, PASSPHRASE, policy=policy).seal(contract_pdf, reason="C", location="B")
+    sig = PdfFileReader(BytesIO(sealed)).embedded_regular_signatures[0]
+    attrs = {attr["type"].dotted: attr for attr in sig.signer_info["signed_attrs"]}
+    policy_attr = attrs["1.2.840.113549.1.9.16.2.15"]["values"][0].native
+    assert policy_attr["sig_policy_id"] == "2.16.76.1.7.1.11.1.1"
+    assert policy_attr["sig_policy_hash"]["digest"] == bytes.fromhex("ab" * 32)
+    status = validate_pdf_signature(sig, ValidationContext(trust_roots=[pki.root], allow_fetching=False))
+    assert status.intact and status.valid
+
+
+@pytest.mark.parametrize("bad", [{"oid": "x", "sha256": "ab" * 32}, {"oid": "2.16.76.1", "sha256": "zz"},
+                                 '{"oid": "2.16.76.1.7", "sha256": "' + "ab" * 32 + '", "other": 1}'])
+def test_a_bad_seal_policy_is_refused(bad) -> None:
+    with pytest.raises(ValueError):
+        SealPolicy.parse(bad)
