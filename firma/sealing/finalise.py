@@ -15,7 +15,7 @@ from firma.extensions import db
 from firma.models import Envelope, EventType, FinaliseState, Signer, SignerStatus, utcnow
 from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.tokens import sha256_hex
-from firma.sealing import assemble, seal
+from firma.sealing import assemble, ltv, revocation, seal, trust
 
 STALE = timedelta(minutes=10)
 RETRY_DELAY = timedelta(seconds=60)  # the job's first retry delay; the sweep retries a failure no sooner
@@ -42,10 +42,20 @@ def sealer(app=None) -> seal.Sealer:
     app = app or current_app
     cfg = app.config
     try:
-        return seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(app), cfg["TSA_URL"])
+        policy = seal.SealPolicy.parse(cfg.get("SEAL_POLICY"))
+        tsa_roots = revocation.load_certificates(cfg.get("TSA_ROOTS"))
+        roots = revocation.load_certificates(cfg.get("TRUST_ROOTS"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"FIRMA_SEAL_POLICY, FIRMA_TRUST_ROOTS or FIRMA_TSA_ROOTS cannot be read ({exc}).") from None
+    level = cfg.get("SEAL_LEVEL") or "B-B"
+    try:
+        loaded = seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(app), cfg["TSA_URL"] if level != "B-B" else None,
+                                 lta=level == "B-LTA", trust_roots=(*roots, *tsa_roots), policy=policy)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"The seal certificate {cfg['SEAL_P12']} cannot be loaded ({exc}). Run `firma init`, "
                           "or set FIRMA_SEAL_P12 and FIRMA_SEAL_PASSPHRASE.") from None
+    trust.record(loaded.chain, app)  # keep it: the verifier must still accept it after the next rotation
+    return loaded
 
 
 def _stale_claim(now: datetime):
@@ -112,6 +122,7 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
         current_app.logger.exception("finalisation of envelope %s failed", envelope_id)
         return False
     complete(envelope, path, digest)
+    envelope.lta_expires_at = ltv.last_timestamp_expiry(final)  # when `firma lta-refresh` is due
     outbox.commit()
     metrics.FINALISATIONS.labels("completed").inc()
     return True

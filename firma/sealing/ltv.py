@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -47,14 +48,13 @@ def has_dss(reader: PdfFileReader) -> bool:
 
 
 def _context(reader: PdfFileReader, roots: Sequence[asn1_x509.Certificate], moment: datetime) -> ValidationContext:
-    """Trust `roots`, use only what the /DSS holds, require revocation data, judge at `moment`."""
-    kwargs = {"trust_roots": list(roots), "allow_fetching": False, "moment": moment,
-              "revocation_mode": "hard-fail", "retroactive_revinfo": True}
+    """Trust `roots`, use only what the /DSS holds (revocation data required when there is one), judge at `moment`."""
+    kwargs = {"trust_roots": list(roots), "allow_fetching": False, "moment": moment, "retroactive_revinfo": True}
     try:
         dss = DocumentSecurityStore.read_dss(reader)
-    except Exception:  # no /DSS (pyHanko raises NoDSSFoundError) or a damaged one
-        return ValidationContext(crls=[], ocsps=[], **kwargs)
-    return dss.as_validation_context(kwargs)
+    except Exception:  # no /DSS (pyHanko raises NoDSSFoundError) or a damaged one: revocation cannot be checked
+        return ValidationContext(crls=[], ocsps=[], revocation_mode="soft-fail", **kwargs)
+    return dss.as_validation_context({**kwargs, "revocation_mode": "hard-fail"})
 
 
 def validate(reader: PdfFileReader, sig: EmbeddedPdfSignature, trust_roots: Sequence[asn1_x509.Certificate],
@@ -85,3 +85,28 @@ def _signature_timestamp_time(sig: EmbeddedPdfSignature) -> datetime | None:
     for token in extract_tst_data_iter(sig.signer_info, signed=False):
         return token["encap_content_info"]["content"].parsed["gen_time"].native
     return None
+
+
+def last_timestamp_expiry(pdf: bytes) -> datetime | None:
+    """When the TSA certificate of the PDF's last timestamp (document timestamp, else the seal's) expires."""
+    try:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        stamps = sorted(reader.embedded_timestamp_signatures, key=lambda s: s.signed_revision)
+        if stamps:
+            return stamps[-1].signer_cert.not_valid_after
+        seals = reader.embedded_regular_signatures
+        if not seals:
+            return None
+        for token in extract_tst_data_iter(seals[-1].signer_info, signed=False):
+            tsa = [c.chosen for c in token["certificates"] or () if c.name == "certificate" and _stamps(c.chosen)]
+            if tsa:
+                return min(cert.not_valid_after for cert in tsa)
+    except Exception:  # an unreadable file has nothing we can refresh
+        return None
+    return None
+
+
+def _stamps(cert: asn1_x509.Certificate) -> bool:
+    """Whether a certificate is for time-stamping (EKU timeStamping)."""
+    usage = cert.extended_key_usage_value
+    return usage is not None and "time_stamping" in usage.native

@@ -88,11 +88,10 @@ def load_certificates(paths: str | Iterable[str | Path] | None) -> list[asn1_x50
     if isinstance(paths, str):
         paths = [p for chunk in paths.split(",") for p in chunk.split(":")]
     found: list[asn1_x509.Certificate] = []
-    for path in paths:
-        path = Path(str(path).strip())
-        if not str(path):
+    for name in paths:
+        if not str(name).strip():
             continue
-        blob = path.read_bytes()
+        blob = Path(str(name).strip()).read_bytes()
         if pem.detect(blob):
             found += [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(blob, multiple=True)]
         else:

@@ -212,19 +212,21 @@ def outside_event_loop(fn, *args, **kwargs):
         return pool.submit(context.run, fn, *args, **kwargs).result()
 
 
-_cache: dict[tuple[str, int, str | None, str], Sealer] = {}
+_cache: dict[tuple, Sealer] = {}
 _cache_lock = threading.Lock()
 
 
-def get_sealer(p12_path: Path, passphrase: bytes, tsa_url: str | None = None) -> Sealer:
-    """Return this process's Sealer, reloaded only when the PKCS#12 file changes."""
+def get_sealer(p12_path: Path, passphrase: bytes, tsa_url: str | None = None, **options) -> Sealer:
+    """Return this process's Sealer, reloaded only when the PKCS#12 file (or an option) changes."""
     path = str(Path(p12_path).resolve())
     # The passphrase digest is in the key so a wrong passphrase never gets a cached key.
-    key = (path, os.stat(path).st_mtime_ns, tsa_url, hashlib.sha256(passphrase).hexdigest())
+    extra = (options.get("lta", False), tuple(c.dump() for c in options.get("trust_roots", ())),
+             options.get("policy"))
+    key = (path, os.stat(path).st_mtime_ns, tsa_url, hashlib.sha256(passphrase).hexdigest(), *extra)
     with _cache_lock:
         sealer = _cache.get(key)
         if sealer is None:
-            sealer = Sealer.load(Path(path), passphrase, tsa_url)
+            sealer = Sealer.load(Path(path), passphrase, tsa_url, **options)
             for stale in [k for k in _cache if k[0] == path and k[1] != key[1]]:
                 del _cache[stale]
             _cache[key] = sealer
