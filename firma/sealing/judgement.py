@@ -97,7 +97,9 @@ def _judge(reader: PdfFileReader, sig: EmbeddedPdfSignature, trust: Trust, now: 
     moment = result.seal_moment if (tsa_ok or result.timestamp_count) else None
     signed_at = moment or status.signer_reported_dt
     not_after = cert.not_valid_after
-    covers = (status.coverage == SignatureCoverageLevel.ENTIRE_FILE and status.docmdp_ok is not False
+    # After the seal only validation data and document timestamps (B-LTA) may follow; anything else is an edit.
+    covers = (status.coverage in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION)
+              and status.docmdp_ok is not False
               and status.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES))
     intact = bool(status.intact and status.valid)
     revocation_checked = has_dss and not status.revoked and status.trusted
@@ -117,13 +119,14 @@ def _judge(reader: PdfFileReader, sig: EmbeddedPdfSignature, trust: Trust, now: 
         return Judgement(False, MSG_TIMESTAMP_CHAIN, **facts)
     if status.revoked:
         return Judgement(False, MSG_REVOKED, **facts)
-    if not ours and not status.trusted:
-        return Judgement(False, MSG_UNKNOWN_CERT, **facts)
+    # Expiry first: an expired certificate also fails the chain check, and expiry is the truthful reason.
     if moment is not None and not (cert.not_valid_before <= moment <= not_after):
         return Judgement(False, MSG_EXPIRED_AT_SIGNING, **facts)
     if moment is None and not_after < now:
         return Judgement(False, f"Selo íntegro, mas o certificado expirou em {local_time(not_after, '%d/%m/%Y')} e "
                                 "o documento não tem carimbo do tempo que prove que foi selado antes.", **facts)
+    if not ours and not status.trusted:
+        return Judgement(False, MSG_UNKNOWN_CERT, **facts)
     return Judgement(True, _good_news(facts, ours, not_after, now), **facts)
 
 
