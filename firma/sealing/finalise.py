@@ -37,8 +37,11 @@ def finalise_job(envelope_id: int, now_iso: str | None = None) -> bool:
     return done
 
 
-def sealer(app=None) -> seal.Sealer:
-    """This process's sealer for the app's PKCS#12 (ConfigError, naming the file, if it cannot be loaded)."""
+def sealer(app=None, *, timestamping: bool = False) -> seal.Sealer:
+    """This process's sealer for the app's PKCS#12 (ConfigError, naming the file, if it cannot be loaded).
+
+    `timestamping` asks for the configured TSA even at level B-B (the LTA refresh adds document timestamps).
+    """
     app = app or current_app
     cfg = app.config
     try:
@@ -49,7 +52,7 @@ def sealer(app=None) -> seal.Sealer:
         raise ConfigError(f"FIRMA_SEAL_POLICY, FIRMA_TRUST_ROOTS or FIRMA_TSA_ROOTS cannot be read ({exc}).") from None
     level = cfg.get("SEAL_LEVEL") or "B-B"
     try:
-        loaded = seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(app), cfg["TSA_URL"] if level != "B-B" else None,
+        loaded = seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(app), cfg["TSA_URL"] if level != "B-B" or timestamping else None,
                                  lta=level == "B-LTA", trust_roots=(*roots, *tsa_roots), policy=policy)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"The seal certificate {cfg['SEAL_P12']} cannot be loaded ({exc}). Run `firma init`, "

@@ -55,7 +55,7 @@ def refresh(envelope_id: int) -> bool:
     """Re-timestamp one envelope's final PDF; True if this call stored a new version."""
     envelope = db.session.get(Envelope, envelope_id)
     old_sha, old_path = envelope.final_sha256, envelope.final_path
-    sealer = finalise.sealer()
+    sealer = finalise.sealer(timestamping=True)
     pdf = storage.read(old_path)
     refreshed = sealer.add_document_timestamp(pdf)
     digest = sha256_hex(refreshed)
