@@ -138,3 +138,17 @@ def test_the_signature_policy_identifier_is_a_signed_attribute(pki: LoopbackPki,
 def test_a_bad_seal_policy_is_refused(bad) -> None:
     with pytest.raises(ValueError):
         SealPolicy.parse(bad)
+
+
+@pytest.mark.parametrize("level, wording", [
+    ("B-B", "PAdES B-B: sem carimbo do tempo nem dados de validação de longo prazo"),
+    ("B-LTA", "PAdES B-LTA: com carimbo do tempo e dados de validação de longo prazo"),
+])
+def test_the_manifest_states_the_seal_level(level: str, wording: str) -> None:
+    from dataclasses import replace
+
+    from firma.evidence.manifest_pdf import manifest_html
+    from tests.test_manifest import manifest, signer
+
+    html = manifest_html(replace(manifest([signer(0)]), seal_level=level))
+    assert wording in " ".join(html.split())

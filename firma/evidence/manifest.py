@@ -156,6 +156,7 @@ class ManifestData:
     branch_cnpj: str
     verification_url: str
     envelope_id: int | None = None
+    seal_level: str = "B-B"  # PAdES level of the seal about to be applied (B-B, B-T, B-LTA)
     signers: list[SignerEntry] = field(default_factory=list)
     events: list[EventEntry] = field(default_factory=list)
 

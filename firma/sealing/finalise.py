@@ -4,6 +4,7 @@ A conditional UPDATE claims the envelope, so two racing last signatures (or two 
 seal it; a claim older than STALE is taken over (a worker died mid-seal), so nothing stays stuck: a periodic
 sweep re-requests every fully signed envelope that is not sealed, failed a while ago, or whose claim went stale.
 """
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -134,7 +135,7 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
 def build_final_pdf(envelope: Envelope) -> bytes:
     """Original + manifest + evidence.json, merged and then sealed."""
     cfg = current_app.config
-    data = manifest.collect(envelope, public_url=cfg["PUBLIC_URL"])
+    data = replace(manifest.collect(envelope, public_url=cfg["PUBLIC_URL"]), seal_level=cfg.get("SEAL_LEVEL") or "B-B")
     manifest_bytes = manifest_pdf.render_manifest(data)
     version = envelope.template_version
     evidence_json = manifest.evidence_json(
