@@ -91,6 +91,10 @@ def _derive(app) -> None:
         raise ConfigError(f"FIRMA_SEAL_LEVEL must be B-B, B-T or B-LTA (got {cfg['SEAL_LEVEL']!r}).")
     if cfg["SEAL_LEVEL"] != "B-B" and not cfg["TSA_URL"]:
         raise ConfigError(f"FIRMA_SEAL_LEVEL={cfg['SEAL_LEVEL']} needs a timestamp authority: set FIRMA_TSA_URL.")
+    if cfg["SEAL_LEVEL"] == "B-LTA" and not (cfg["TSA_ROOTS"] or cfg["TRUST_ROOTS"]):
+        # B-LTA validates the TSA's chain to embed its revocation data: without its root every seal would fail.
+        raise ConfigError("PAdES B-LTA (the default with FIRMA_TSA_URL) needs the TSA's root: set FIRMA_TSA_ROOTS "
+                          "to its PEM file (or FIRMA_SEAL_LEVEL=B-T for timestamps without validation data).")
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] * 2
     cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URI"]
     production = cfg["ENV_NAME"] == "production"

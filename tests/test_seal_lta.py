@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import weasyprint
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -107,7 +108,7 @@ def test_b_lta_refuses_to_seal_when_revocation_data_cannot_be_fetched(
     pki: LoopbackPki, contract_pdf: bytes, app
 ) -> None:
     # Without an app context the guard refuses loopback addresses: no CRL, no OCSP, so no B-LTA seal.
-    with pytest.raises(Exception):
+    with pytest.raises(SigningError, match="could not be validated"):
         _lta_sealer(pki).seal(contract_pdf, reason="Contrato", location="Brasil")
 
 
@@ -152,3 +153,24 @@ def test_the_manifest_states_the_seal_level(level: str, wording: str) -> None:
 
     html = manifest_html(replace(manifest([signer(0)]), seal_level=level))
     assert wording in " ".join(html.split())
+
+
+def test_seal_settings_are_checked_at_start_up(tmp_path: Path, seal_config: dict, pki: LoopbackPki) -> None:
+    from firma import create_app
+    from firma.config import ConfigError
+
+    base = {"ENV_NAME": "testing", "SECRET_KEY": "s" * 40, **seal_config}
+    with pytest.raises(ConfigError, match="FIRMA_TSA_ROOTS"):
+        create_app({**base, "TSA_URL": pki.tsa_url}, instance_path=str(tmp_path))
+    with pytest.raises(ConfigError, match="B-B, B-T or B-LTA"):
+        create_app({**base, "SEAL_LEVEL": "B-LT"}, instance_path=str(tmp_path))
+    with pytest.raises(ConfigError, match="FIRMA_TSA_URL"):
+        create_app({**base, "SEAL_LEVEL": "B-T"}, instance_path=str(tmp_path))
+    with pytest.raises(ConfigError, match="FIRMA_SEAL_POLICY"):
+        create_app({**base, "SEAL_POLICY": '{"oid": "1.2"}'}, instance_path=str(tmp_path))
+    app = create_app({**base, "TSA_URL": pki.tsa_url, "TSA_ROOTS": str(pki.tsa_root_pem)}, instance_path=str(tmp_path))
+    assert app.config["SEAL_LEVEL"] == "B-LTA"
+    with app.app_context():
+        from firma.sealing import finalise
+        assert finalise.sealer().level == "B-LTA"
+    assert create_app(base, instance_path=str(tmp_path)).config["SEAL_LEVEL"] == "B-B"
