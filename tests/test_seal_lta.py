@@ -174,3 +174,23 @@ def test_seal_settings_are_checked_at_start_up(tmp_path: Path, seal_config: dict
         from firma.sealing import finalise
         assert finalise.sealer().level == "B-LTA"
     assert create_app(base, instance_path=str(tmp_path)).config["SEAL_LEVEL"] == "B-B"
+
+
+def test_revocation_fetches_go_through_the_guard(app) -> None:
+    import requests
+
+    from firma.platform import outbound
+    from tests.http_stub import HttpStub
+
+    with HttpStub() as stub, app.app_context():
+        stub.enqueue(302, "", {"Location": "http://169.254.169.254/latest/meta-data/"})
+        with pytest.raises(requests.RequestException, match="HTTP 302"):  # redirects are not followed
+            outbound.fetch("GET", f"{stub.url}/crl")
+        stub.enqueue(200, b"x" * 2048)
+        with pytest.raises(requests.RequestException, match="larger than"):
+            outbound.fetch("GET", f"{stub.url}/crl", max_bytes=1024)
+        stub.enqueue(200, b"crl-bytes")
+        assert outbound.fetch("GET", f"{stub.url}/crl").content == b"crl-bytes"
+        assert len(stub.requests) == 3 and stub.requests[0].headers["User-Agent"] == outbound.USER_AGENT
+    with pytest.raises(outbound.UnsafeUrl):
+        outbound.fetch("GET", "http://127.0.0.1:9/crl")  # no app that allows loopback
