@@ -81,3 +81,22 @@ def test_without_a_tsa_the_cli_says_so(app, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setitem(app.config, "TSA_URL", None)
     result = app.test_cli_runner().invoke(args=["lta-refresh"])
     assert result.exit_code == 0 and "FIRMA_TSA_URL não configurado" in result.output
+
+
+def test_firma_verify_accepts_a_document_sealed_before_a_rotation(
+    app, completed, db, tmp_path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    from firma.sealing.certificate import generate_instance_certificate
+
+    old_pdf = tmp_path / "old.pdf"
+    old_pdf.write_bytes(storage.read(completed.final_path))
+    new_p12 = tmp_path / "renewed" / "seal.p12"
+    new_p12.parent.mkdir()
+    generate_instance_certificate(new_p12, app.config["SEAL_PASSPHRASE"].encode())
+    monkeypatch.setitem(app.config, "SEAL_P12", new_p12)  # the yearly renewal: a new key and certificate
+    with app.app_context():
+        from firma.sealing import finalise
+        assert finalise.sealer().certificate_sha256 not in old_pdf.read_text(errors="ignore")
+    result = app.test_cli_runner().invoke(args=["verify", str(old_pdf)])
+    assert result.exit_code == 0, result.output
+    assert "selo válido desta instância" in result.output and completed.public_code in result.output

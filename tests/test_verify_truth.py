@@ -143,3 +143,13 @@ def test_cli_verify_json_and_no_traceback_for_junk(app, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "Traceback" not in result.output
     answer = json.loads(result.output)
     assert answer["ok"] is False and answer["reason"] == MSG_NOT_PDF or answer["reason"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.integers(min_value=0), mask=st.integers(min_value=1, max_value=255))
+def test_a_flipped_byte_in_a_b_lta_file_never_raises(lta_pdf: bytes, pki: LoopbackPki, position: int,
+                                                      mask: int) -> None:
+    tampered = bytearray(lta_pdf)
+    tampered[position % len(lta_pdf)] ^= mask
+    verdict = judge(bytes(tampered), _icp_trust(pki))
+    assert isinstance(verdict, judgement.Judgement) and verdict.reason
