@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -104,11 +105,13 @@ def main() -> None:
         sealer = seal.Sealer.load(p12, PASSPHRASE)
         raw_signer = signers.SimpleSigner.load_pkcs12_data(p12.read_bytes(), other_certs=(), passphrase=PASSPHRASE)
 
-    def ours() -> bytes:
+    def merged_pdf() -> bytes:
         evidence = evidence_json(data, variables={"contrato": {"numero": "2025-0001"}}, template_version=None,
                                  artifacts=[])
-        merged = assemble(original, render_manifest(data), {"evidence.json": evidence}, title=data.title)
-        return sealer.seal(merged, reason="Documento assinado eletronicamente", location="Brasil")
+        return assemble(original, render_manifest(data), {"evidence.json": evidence}, title=data.title)
+
+    def ours() -> bytes:
+        return sealer.seal(merged_pdf(), reason="Documento assinado eletronicamente", location="Brasil")
 
     html = manifest_html(data)
 
@@ -131,7 +134,7 @@ def main() -> None:
     row("  of which thumbnails + QR + manifest HTML", html_ms, None, "ms")
     row("  final PDF size", len(final) / 1024, None, "KB", "≤ 1536 KB")
     row("  evidence uploaded (12 photos + 4 signatures)", photos / 1024, None, "KB")
-    _lta_rows(original, data, html)
+    _lta_rows(original, html, merged_pdf)
 
 
 def _merged(original: bytes, html: str) -> io.BytesIO:
@@ -144,7 +147,7 @@ def _merged(original: bytes, html: str) -> io.BytesIO:
     return merged
 
 
-def _lta_rows(original: bytes, data: ManifestData, html: str) -> None:
+def _lta_rows(original: bytes, html: str, merged_pdf: Callable[[], bytes]) -> None:
     """The same finalisation sealed B-LTA against a loopback ICP-like PKI (TSA, CRLs, OCSP), beside bare pyHanko."""
     app = Flask("bench")  # the outbound guard lets loopback through only for an app that says so
     app.config["OUTBOUND_ALLOW_LOOPBACK"] = True
@@ -154,11 +157,8 @@ def _lta_rows(original: bytes, data: ManifestData, html: str) -> None:
                                                            passphrase=PASSPHRASE)
         stamper = HTTPTimeStamper(pki.tsa_url)
 
-        def ours() -> bytes:
-            evidence = evidence_json(data, variables={"contrato": {"numero": "2025-0001"}}, template_version=None,
-                                     artifacts=[])
-            merged = assemble(original, render_manifest(data), {"evidence.json": evidence}, title=data.title)
-            return sealer.seal(merged, reason="Documento assinado eletronicamente", location="Brasil")
+        def ours() -> bytes:  # the same finalisation as the B-B row, sealed B-LTA
+            return sealer.seal(merged_pdf(), reason="Documento assinado eletronicamente", location="Brasil")
 
         def baseline() -> bytes:
             context = ValidationContext(trust_roots=[pki.root, pki.tsa_root], allow_fetching=True)
