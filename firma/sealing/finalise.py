@@ -58,7 +58,11 @@ def sealer(app=None, *, timestamping: bool = False) -> seal.Sealer:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"The seal certificate {cfg['SEAL_P12']} cannot be loaded ({exc}). Run `firma init`, "
                           "or set FIRMA_SEAL_P12 and FIRMA_SEAL_PASSPHRASE.") from None
-    trust.record(loaded.chain, app)  # keep it: the verifier must still accept it after the next rotation
+    try:  # keep it: the verifier must still accept it after the next rotation
+        trust.record(loaded.chain, app)
+    except OSError as exc:
+        app.logger.warning("cannot keep the seal certificate in %s (%s): after a rotation, documents sealed "
+                           "with it verify only through FIRMA_TRUST_ROOTS", trust.history_dir(app), exc)
     return loaded
 
 
