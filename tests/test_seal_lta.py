@@ -194,3 +194,13 @@ def test_revocation_fetches_go_through_the_guard(app) -> None:
         assert len(stub.requests) == 3 and stub.requests[0].headers["User-Agent"] == outbound.USER_AGENT
     with pytest.raises(outbound.UnsafeUrl):
         outbound.fetch("GET", "http://127.0.0.1:9/crl")  # no app that allows loopback
+
+
+def test_the_test_leaf_is_an_e_cnpj_with_the_icp_brasil_other_names(pki: LoopbackPki) -> None:
+    from tests.lta_pki import CNPJ, OID_CNPJ, OID_RESPONSIBLE_DATA, OID_RESPONSIBLE_NAME, RESPONSIBLE_CPF
+
+    others = {name.chosen["type_id"].dotted: name.chosen["value"].parsed.native
+              for name in pki.leaf.subject_alt_name_value if name.name == "other_name"}
+    assert others[OID_CNPJ] == CNPJ.encode() and others[OID_RESPONSIBLE_NAME] == b"MARIA RESPONSAVEL"
+    assert RESPONSIBLE_CPF.encode() in others[OID_RESPONSIBLE_DATA]
+    assert not pki.leaf.ca and pki.leaf.ocsp_urls and pki.leaf.crl_distribution_points
