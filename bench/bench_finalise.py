@@ -6,6 +6,7 @@ import hashlib
 import io
 import shutil
 import subprocess
+from collections.abc import Callable
 import tempfile
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -17,6 +18,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pypdf import PdfReader, PdfWriter
+
+from flask import Flask
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko_certvalidator import ValidationContext
 
 from bench.bench_documents import ten_page_contract_html
 from bench.report import interleaved_medians_ms, row
@@ -30,6 +35,7 @@ from firma.signing.actions import CONSENT_TEXT
 from firma.sealing import certificate, seal
 from firma.sealing.assemble import assemble
 from tests import faces
+from tests.lta_pki import serving_pki
 
 PASSPHRASE = b"bench-passphrase"
 T0 = datetime(2025, 3, 5, 17, 0, tzinfo=timezone.utc)
@@ -140,12 +146,14 @@ def main() -> None:
         sealer = seal.Sealer.load(p12, PASSPHRASE)
         raw_signer = signers.SimpleSigner.load_pkcs12_data(p12.read_bytes(), other_certs=(), passphrase=PASSPHRASE)
 
-    def finalised(data: ManifestData) -> bytes:
+    def merged_pdf(data: ManifestData = data) -> bytes:
         evidence = evidence_json(data, variables={"contrato": {"numero": "2025-0001"}}, template_version=None,
                                  artifacts=[])
         manifest = render_manifest(data, evidence_sha256=hashlib.sha256(evidence).hexdigest())
-        merged = assemble(original, manifest, [*data.attachments, evidence_file(evidence)], title=data.title)
-        return sealer.seal(merged, reason="Documento assinado eletronicamente", location="Brasil")
+        return assemble(original, manifest, [*data.attachments, evidence_file(evidence)], title=data.title)
+
+    def finalised(data: ManifestData) -> bytes:
+        return sealer.seal(merged_pdf(data), reason="Documento assinado eletronicamente", location="Brasil")
 
     def ours() -> bytes:
         return finalised(data)
@@ -181,6 +189,45 @@ def main() -> None:
             tmp.flush()
             check = subprocess.run(["qpdf", "--check", tmp.name], capture_output=True, text=True)
         print(f"  qpdf --check on the final PDF: {'ok' if check.returncode == 0 else 'FAILED ' + check.stdout[-300:]}")
+    _lta_rows(original, html, merged_pdf)
+
+
+def _merged(original: bytes, html: str) -> io.BytesIO:
+    """The bare libraries' merge: WeasyPrint manifest + pypdf append."""
+    writer = PdfWriter()
+    writer.append(io.BytesIO(original))
+    writer.append(io.BytesIO(weasyprint.HTML(string=html).write_pdf()))
+    merged = io.BytesIO()
+    writer.write(merged)
+    return merged
+
+
+def _lta_rows(original: bytes, html: str, merged_pdf: Callable[[], bytes]) -> None:
+    """The same finalisation sealed B-LTA against a loopback ICP-like PKI (TSA, CRLs, OCSP), beside bare pyHanko."""
+    app = Flask("bench")  # the outbound guard lets loopback through only for an app that says so
+    app.config["OUTBOUND_ALLOW_LOOPBACK"] = True
+    with tempfile.TemporaryDirectory() as tmp, serving_pki(Path(tmp), PASSPHRASE) as pki, app.app_context():
+        sealer = seal.Sealer.load(pki.p12, PASSPHRASE, tsa_url=pki.tsa_url, lta=True, trust_roots=[pki.tsa_root])
+        raw_signer = signers.SimpleSigner.load_pkcs12_data(pki.p12.read_bytes(), other_certs=(),
+                                                           passphrase=PASSPHRASE)
+        stamper = HTTPTimeStamper(pki.tsa_url)
+
+        def ours() -> bytes:  # the same finalisation as the B-B row, sealed B-LTA
+            return sealer.seal(merged_pdf(), reason="Documento assinado eletronicamente", location="Brasil")
+
+        def baseline() -> bytes:
+            context = ValidationContext(trust_roots=[pki.root, pki.tsa_root], allow_fetching=True)
+            meta = signers.PdfSignatureMetadata(field_name="Seal", md_algorithm="sha256",
+                                                subfilter=SigSeedSubFilter.PADES, embed_validation_info=True,
+                                                use_pades_lta=True, validation_context=context)
+            out = signers.sign_pdf(IncrementalPdfFileWriter(_merged(original, html)), meta, signer=raw_signer,
+                                   timestamper=stamper, bytes_reserved=32768)
+            return out.getvalue()
+
+        final = ours()
+        ours_ms, baseline_ms = interleaved_medians_ms(ours, baseline)
+    row("Finalise, B-LTA (loopback TSA + CRL/OCSP, 4-level ICP-like chain)", ours_ms, baseline_ms, "ms", "≤ 1.25x")
+    row("  B-LTA final PDF size", len(final) / 1024, None, "KB", "≤ 1536 KB")
 
 
 if __name__ == "__main__":

@@ -18,10 +18,10 @@ from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
 from firma.platform import clients, errors, jobs, metrics, outbox
 from firma.platform.headers import set_security_headers
-from firma.sealing import finalise
+from firma.sealing import finalise, lta_refresh
 
 # Every background job is marked in one of these modules (like Celery's `include`).
-JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise)
+JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise, lta_refresh)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:

@@ -1,4 +1,4 @@
-"""The `firma` command: Flask's CLI (run, db, shell) plus init, seed, demo, verify and audit-verify."""
+"""The `firma` command: Flask's CLI (run, db, shell) plus init, seed, demo, verify, audit-verify, lta-refresh."""
 import json
 import secrets
 import sys
@@ -11,17 +11,17 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from firma import demo as demo_data
-from firma.config import seal_passphrase
+from firma.config import ConfigError, seal_passphrase
 from firma.evidence import audit
 from firma.extensions import db
 from firma.models import Envelope
 from firma.platform import worker_cli
-from firma.sealing import certificate, verification
+from firma.sealing import certificate, finalise, lta_refresh, trust, verification
 
 
 def register(app) -> None:
     """Add Firma's commands to the app's CLI."""
-    for command in (init, seed, demo, verify, audit_verify):
+    for command in (init, seed, demo, verify, audit_verify, lta_refresh_command):
         app.cli.add_command(command)
     worker_cli.register(app)
 
@@ -45,6 +45,10 @@ def init() -> None:
         root = instance / certificate.ROOT_FILE
         certificate.generate_instance_certificate(p12, seal_passphrase(current_app), root_path=root)
         click.echo(f"seal certificate created at {p12}; trust its root {root} once in a PDF reader")
+    try:  # keep the current seal certificate for the verifier, also across a later rotation
+        trust.record(finalise.sealer().chain)
+    except ConfigError as exc:
+        click.echo(f"warning: {exc}", err=True)
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is up to date")
 
@@ -67,16 +71,29 @@ def demo() -> None:
 
 @click.command()
 @click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as one JSON object (for machines).")
 @with_appcontext
-def verify(pdf: Path) -> None:
+def verify(pdf: Path, as_json: bool) -> None:
     """Exit 0 if PDF is an unaltered document sealed by this instance; non-zero with the reason otherwise."""
     result = verification.verify_pdf(pdf.read_bytes())
+    if as_json:
+        envelope = result.envelope
+        click.echo(json.dumps({
+            "ok": result.ok, "reason": result.reason, "seal": result.check.as_json() if result.check else None,
+            "envelope": {"code": envelope.public_code, "title": envelope.title,
+                         "signers": [{"role": s.role.value, "name": s.name,
+                                      "signed_at": s.signed_at.isoformat() if s.signed_at else None}
+                                     for s in envelope.signers]} if envelope else None,
+        }, ensure_ascii=False))
+        sys.exit(0 if result.ok else 1)
     click.echo(result.reason)
     if not result.ok:
         sys.exit(1)
     envelope = result.envelope
     click.echo(f"envelope: {envelope.public_code} — {envelope.title}")
-    click.echo(f"selado em: {result.check.signed_at:%Y-%m-%d %H:%M:%S} UTC por {result.check.signer_common_name}")
+    check = result.check
+    when = f"{check.signed_at:%Y-%m-%d %H:%M:%S} UTC" if check.signed_at else "—"
+    click.echo(f"selado em: {when} por {check.signer_common_name} ({check.level})")
     for signer in envelope.signers:
         when = signer.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if signer.signed_at else "—"
         click.echo(f"  {signer.role.label}: {signer.name} — assinou em {when}")
@@ -95,4 +112,18 @@ def audit_verify() -> None:
             click.echo(f"{code}: {problem}")
     click.echo(f"{len(envelopes)} envelope(s) checked, {broken} broken chain(s)")
     if broken:
+        sys.exit(1)
+
+
+@click.command("lta-refresh")
+@click.option("--margin-days", type=int, default=None, help="Refresh when the last timestamp's certificate "
+              "expires within this many days (default: LTA_REFRESH_MARGIN_DAYS).")
+@with_appcontext
+def lta_refresh_command(margin_days: int | None) -> None:
+    """Add a new document timestamp, with fresh validation data, to sealed PDFs whose last one expires soon."""
+    done = lta_refresh.refresh_due(margin_days=margin_days)
+    for line in done.lines:
+        click.echo(line)
+    click.echo(f"{done.refreshed} document(s) re-timestamped, {done.failed} failure(s)")
+    if done.failed:
         sys.exit(1)

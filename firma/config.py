@@ -26,6 +26,12 @@ DEFAULTS = {
     "TSA_URL": None,
     "TRUSTED_PROXIES": 0,  # reverse-proxy hops in front of the app (ProxyFix); 0 = clients connect directly
     "CLIENT_PORT_HEADER": "X-Real-Port",  # set by the outermost proxy from $remote_port (README: nginx)
+    "SEAL_LEVEL": None,  # B-B | B-T | B-LTA; default: B-LTA with a TSA_URL, B-B without
+    "SEAL_POLICY": None,  # ICP-Brasil signature policy: {"oid": ..., "sha256": ..., "uri": ...} (JSON in the env)
+    "TRUST_ROOTS": None,  # PEM/DER files (comma-separated) of roots the verifier trusts: ICP-Brasil, instance root
+    "TSA_ROOTS": None,  # PEM/DER files of the TSA roots: a timestamp not chaining to them is refused
+    "SEAL_HISTORY_DIR": None,  # default: <instance>/seal-certificates (every seal certificate used)
+    "LTA_REFRESH_MARGIN_DAYS": 60,  # re-timestamp a sealed PDF this long before its last TSA certificate expires
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "DB_CONNECT_TIMEOUT": 3,  # seconds (PostgreSQL; libpq rounds anything below 2 up to 2)
     "METRICS_TOKEN": None,  # bearer token for /metrics; unset: /metrics answers 404
@@ -82,6 +88,15 @@ def _derive(app) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": cfg["DB_CONNECT_TIMEOUT"]}
     cfg["STORAGE_DIR"] = Path(cfg["STORAGE_DIR"] or instance / "storage")
     cfg["SEAL_P12"] = Path(cfg["SEAL_P12"] or instance / "seal.p12")
+    cfg["SEAL_LEVEL"] = cfg["SEAL_LEVEL"] or ("B-LTA" if cfg["TSA_URL"] else "B-B")
+    if cfg["SEAL_LEVEL"] not in ("B-B", "B-T", "B-LTA"):
+        raise ConfigError(f"FIRMA_SEAL_LEVEL must be B-B, B-T or B-LTA (got {cfg['SEAL_LEVEL']!r}).")
+    if cfg["SEAL_LEVEL"] != "B-B" and not cfg["TSA_URL"]:
+        raise ConfigError(f"FIRMA_SEAL_LEVEL={cfg['SEAL_LEVEL']} needs a timestamp authority: set FIRMA_TSA_URL.")
+    if cfg["SEAL_LEVEL"] == "B-LTA" and not (cfg["TSA_ROOTS"] or cfg["TRUST_ROOTS"]):
+        # B-LTA validates the TSA's chain to embed its revocation data: without its root every seal would fail.
+        raise ConfigError("PAdES B-LTA (the default with FIRMA_TSA_URL) needs the TSA's root: set FIRMA_TSA_ROOTS "
+                          "to its PEM file (or FIRMA_SEAL_LEVEL=B-T for timestamps without validation data).")
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] * 2
     cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URI"]
     production = cfg["ENV_NAME"] == "production"

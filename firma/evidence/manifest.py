@@ -183,6 +183,7 @@ class ManifestData:
     verification_url: str
     envelope_id: int | None = None
     clock_source: str = CLOCK_NTP
+    seal_level: str = "B-B"  # PAdES level of the seal about to be applied (B-B, B-T, B-LTA)
     signers: list[SignerEntry] = field(default_factory=list)
     events: list[EventEntry] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)  # the originals embedded in the final PDF

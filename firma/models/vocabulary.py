@@ -157,6 +157,7 @@ class EventType(LabelledEnum):
     ENVELOPE_EXPIRED = "envelope.expired", "Envelope expirado"
     ENVELOPE_FINALISE_FAILED = "envelope.finalise_failed", "Falha ao gerar o documento final"
     ENVELOPE_COMPLETED = "envelope.completed", "Documento final gerado e selado"
+    ENVELOPE_LTA_REFRESHED = "envelope.lta_refreshed", "Novo carimbo do tempo de arquivamento (LTA) no documento final"
     CONTRACT_ACTIVATED = "contract.activated", "Contrato ativado"
     SIGNER_ADDED = "signer.added", "Signatário incluído"
     SIGNER_CONTACT_UPDATED = "signer.contact_updated", "Contato do signatário corrigido"

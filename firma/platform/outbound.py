@@ -204,3 +204,29 @@ def _network_failure(started: float, message: str) -> HttpOutcome:
 def _ms_since(started: float) -> int:
     """Whole milliseconds elapsed since a time.monotonic() reading."""
     return int((time.monotonic() - started) * 1000)
+
+
+def fetch(
+    method: str,
+    url: str,
+    *,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> requests.Response:
+    """GET or POST through the guard and return a 200 answer of at most max_bytes; raise RequestException or UnsafeUrl."""
+    validate_url(url)
+    sent_headers = {"User-Agent": USER_AGENT, **(headers or {})}
+    with _session().request(method, url, data=data, headers=sent_headers, timeout=timeout,
+                            allow_redirects=False, stream=True) as response:
+        if response.status_code != 200:
+            raise requests.RequestException(f"HTTP {response.status_code} from {url}")
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                raise requests.RequestException(f"answer from {url} is larger than {max_bytes} bytes")
+        response._content = b"".join(chunks)
+    return response

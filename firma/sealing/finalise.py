@@ -4,6 +4,7 @@ A conditional UPDATE claims the envelope, so two racing last signatures (or two 
 seal it; a claim older than STALE is taken over (a worker died mid-seal), so nothing stays stuck: a periodic
 sweep re-requests every fully signed envelope that is not sealed, failed a while ago, or whose claim went stale.
 """
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -15,7 +16,7 @@ from firma.extensions import db
 from firma.models import Envelope, EventType, FinaliseState, Signer, SignerStatus, utcnow
 from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.tokens import sha256_hex
-from firma.sealing import assemble, seal
+from firma.sealing import assemble, ltv, revocation, seal, trust
 
 STALE = timedelta(minutes=10)
 RETRY_DELAY = timedelta(seconds=60)  # the job's first retry delay; the sweep retries a failure no sooner
@@ -37,15 +38,32 @@ def finalise_job(envelope_id: int, now_iso: str | None = None) -> bool:
     return done
 
 
-def sealer(app=None) -> seal.Sealer:
-    """This process's sealer for the app's PKCS#12 (ConfigError, naming the file, if it cannot be loaded)."""
+def sealer(app=None, *, timestamping: bool = False) -> seal.Sealer:
+    """This process's sealer for the app's PKCS#12 (ConfigError, naming the file, if it cannot be loaded).
+
+    `timestamping` asks for the configured TSA even at level B-B (the LTA refresh adds document timestamps).
+    """
     app = app or current_app
     cfg = app.config
     try:
-        return seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(app), cfg["TSA_URL"])
+        policy = seal.SealPolicy.parse(cfg.get("SEAL_POLICY"))
+        tsa_roots = revocation.load_certificates(cfg.get("TSA_ROOTS"))
+        roots = revocation.load_certificates(cfg.get("TRUST_ROOTS"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"FIRMA_SEAL_POLICY, FIRMA_TRUST_ROOTS or FIRMA_TSA_ROOTS cannot be read ({exc}).") from None
+    level = cfg.get("SEAL_LEVEL") or "B-B"
+    try:
+        loaded = seal.get_sealer(cfg["SEAL_P12"], seal_passphrase(app), cfg["TSA_URL"] if level != "B-B" or timestamping else None,
+                                 lta=level == "B-LTA", trust_roots=(*roots, *tsa_roots), policy=policy)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"The seal certificate {cfg['SEAL_P12']} cannot be loaded ({exc}). Run `firma init`, "
                           "or set FIRMA_SEAL_P12 and FIRMA_SEAL_PASSPHRASE.") from None
+    try:  # keep it: the verifier must still accept it after the next rotation
+        trust.record(loaded.chain, app)
+    except OSError as exc:
+        app.logger.warning("cannot keep the seal certificate in %s (%s): after a rotation, documents sealed "
+                           "with it verify only through FIRMA_TRUST_ROOTS", trust.history_dir(app), exc)
+    return loaded
 
 
 def _stale_claim(now: datetime):
@@ -112,6 +130,7 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
         current_app.logger.exception("finalisation of envelope %s failed", envelope_id)
         return False
     complete(envelope, path, digest)
+    envelope.lta_expires_at = ltv.last_timestamp_expiry(final)  # when `firma lta-refresh` is due
     outbox.commit()
     metrics.FINALISATIONS.labels("completed").inc()
     return True
@@ -120,7 +139,9 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
 def build_final_pdf(envelope: Envelope) -> bytes:
     """Original + manifest + attached originals + evidence.json, merged and then sealed."""
     cfg = current_app.config
-    data = manifest.collect(envelope, public_url=cfg["PUBLIC_URL"], tsa_url=cfg["TSA_URL"])
+    level = cfg.get("SEAL_LEVEL") or "B-B"
+    data = replace(manifest.collect(envelope, public_url=cfg["PUBLIC_URL"],
+                                    tsa_url=cfg["TSA_URL"] if level != "B-B" else None), seal_level=level)
     version = envelope.template_version
     evidence_json = manifest.evidence_json(
         data, variables=envelope.variables or {}, artifacts=manifest.artifacts_of(envelope),

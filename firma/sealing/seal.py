@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
+import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -10,11 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
+from typing import Sequence
 
-from asn1crypto import x509 as asn1_x509
+from asn1crypto import core, x509 as asn1_x509
 from cryptography import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades import cades_asn1
+from pyhanko.sign.ades.api import CAdESSignedAttrSpec
 from pyhanko.sign import signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
@@ -24,6 +29,8 @@ from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+
+from firma.sealing import revocation
 
 # CMS space (DER bytes) beyond the embedded certificates and the signature value. Signed attributes
 # and CMS structure measured 0.5-0.6 KB (the rest is margin); the loopback TSA's token was 1.5 KB,
@@ -42,23 +49,44 @@ MSG_BAD_SEAL = "O selo digital do documento está danificado ou é de um tipo n�
 
 
 class Sealer:
-    """A loaded seal key that PAdES-seals PDFs; load once per process (key loading costs ~30 ms)."""
+    """A loaded seal key that PAdES-seals PDFs; load once per process (key loading costs ~30 ms).
 
-    def __init__(self, signer: signers.SimpleSigner, tsa_url: str | None) -> None:
+    Levels: B-B without a TSA; B-T with one; B-LTA (`lta=True`, needs the TSA) adds the CRLs/OCSP answers of
+    the seal and TSA chains in a /DSS, fetched through the outbound guard, then a document timestamp.
+    """
+
+    def __init__(self, signer: signers.SimpleSigner, tsa_url: str | None, *, lta: bool = False,
+                 trust_roots: Sequence[asn1_x509.Certificate] = (), policy: SealPolicy | None = None) -> None:
+        if lta and not tsa_url:
+            raise ValueError("B-LTA needs a TSA (FIRMA_TSA_URL)")
         self._signer = signer
         self._timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
         self.tsa_url = tsa_url
+        self.lta = lta
+        self.policy = policy
+        chain_roots = [c for c in signer.cert_registry or () if c.self_signed != "no"]
+        self.trust_roots = [*chain_roots, *trust_roots]
         self.bytes_reserved = cms_reservation(signer, timestamped=bool(tsa_url))
 
     @classmethod
-    def load(cls, p12_path: Path, passphrase: bytes, tsa_url: str | None = None) -> Sealer:
+    def load(cls, p12_path: Path, passphrase: bytes, tsa_url: str | None = None, **options) -> Sealer:
         """Load the instance PKCS#12; raises ValueError on a wrong passphrase or a damaged file."""
         signer = signers.SimpleSigner.load_pkcs12_data(
             Path(p12_path).read_bytes(), other_certs=(), passphrase=passphrase
         )
         # A verifier trusts the root by its own copy; one inside the CMS proves nothing and costs space.
         signer.embed_roots = False
-        return cls(signer, tsa_url)
+        return cls(signer, tsa_url, **options)
+
+    @property
+    def level(self) -> str:
+        """The PAdES baseline level this sealer produces."""
+        return "B-LTA" if self.lta else ("B-T" if self._timestamper else "B-B")
+
+    @property
+    def chain(self) -> list[asn1_x509.Certificate]:
+        """The seal certificate and every CA certificate of its PKCS#12 (root included)."""
+        return [self.certificate, *[c for c in self._signer.cert_registry or () if c != self.certificate]]
 
     @property
     def certificate(self) -> asn1_x509.Certificate:
@@ -91,6 +119,8 @@ class Sealer:
             location=location,
             certify=not writer.prev.embedded_signatures,
             docmdp_permissions=MDPPerm.FILL_FORMS,
+            cades_signed_attr_spec=self.policy.signed_attributes() if self.policy else None,
+            **self._lta_options(),
         )
         out = outside_event_loop(
             signers.sign_pdf,
@@ -101,6 +131,63 @@ class Sealer:
             bytes_reserved=self.bytes_reserved,
         )
         return out.getvalue()
+
+    def _lta_options(self) -> dict:
+        """Metadata for B-LTA: validation data of both chains in a /DSS, then a document timestamp."""
+        if not self.lta:
+            return {}
+        context = revocation.fetching_context(self.trust_roots, other_certs=self.chain)
+        return {"embed_validation_info": True, "use_pades_lta": True, "validation_context": context}
+
+    def add_document_timestamp(self, pdf_bytes: bytes) -> bytes:
+        """LTA refresh: fresh validation data for the last timestamp's chain in the /DSS, then a new document timestamp."""
+        if self._timestamper is None:
+            raise ValueError("a document timestamp needs a TSA (FIRMA_TSA_URL)")
+        context = revocation.fetching_context(self.trust_roots, other_certs=self.chain)
+        stamper = signers.PdfTimeStamper(self._timestamper)
+        out = outside_event_loop(
+            stamper.update_archival_timestamp_chain, PdfFileReader(BytesIO(pdf_bytes)), context,
+            in_place=False,
+        )
+        return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SealPolicy:
+    """An ICP-Brasil signature policy (DOC-ICP-15.03, e.g. AD-RB / AD-RT): its OID, document hash and URI."""
+
+    oid: str
+    sha256: str
+    uri: str | None = None
+
+    @classmethod
+    def parse(cls, value: object) -> SealPolicy | None:
+        """From FIRMA_SEAL_POLICY: a mapping or JSON {"oid", "sha256", "uri"}; None when unset; ValueError if bad."""
+        if not value:
+            return None
+        if isinstance(value, str):
+            value = json.loads(value)
+        if not isinstance(value, dict) or set(value) - {"oid", "sha256", "uri"}:
+            raise ValueError('FIRMA_SEAL_POLICY must be {"oid": ..., "sha256": ..., "uri": ...}')
+        oid, digest = str(value.get("oid", "")), str(value.get("sha256", "")).lower()
+        if not all(part.isdigit() for part in oid.split(".")) or oid.count(".") < 2:
+            raise ValueError(f"FIRMA_SEAL_POLICY: bad OID {oid!r}")
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError("FIRMA_SEAL_POLICY: sha256 must be 64 hex digits (the policy document's hash)")
+        return cls(oid, digest, value.get("uri") or None)
+
+    def signed_attributes(self) -> CAdESSignedAttrSpec:
+        """The signature-policy-identifier signed attribute (with the SPuri qualifier when known)."""
+        policy_id = {
+            "sig_policy_id": self.oid,
+            "sig_policy_hash": {"digest_algorithm": {"algorithm": "sha256"},
+                                "digest": bytes.fromhex(self.sha256)},
+        }
+        if self.uri:
+            policy_id["sig_policy_qualifiers"] = [{"sig_policy_qualifier_id": "sp_uri",
+                                                   "sig_qualifier": core.IA5String(self.uri)}]
+        identifier = cades_asn1.SignaturePolicyIdentifier({"signature_policy_id": policy_id})
+        return CAdESSignedAttrSpec(signature_policy_identifier=identifier)
 
 
 def cms_reservation(signer: signers.Signer, *, timestamped: bool) -> int:
@@ -120,23 +207,26 @@ def outside_event_loop(fn, *args, **kwargs):
         asyncio.get_running_loop()
     except RuntimeError:
         return fn(*args, **kwargs)
+    context = contextvars.copy_context()  # the app context travels on: the outbound guard reads it
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()
+        return pool.submit(context.run, fn, *args, **kwargs).result()
 
 
-_cache: dict[tuple[str, int, str | None, str], Sealer] = {}
+_cache: dict[tuple, Sealer] = {}
 _cache_lock = threading.Lock()
 
 
-def get_sealer(p12_path: Path, passphrase: bytes, tsa_url: str | None = None) -> Sealer:
-    """Return this process's Sealer, reloaded only when the PKCS#12 file changes."""
+def get_sealer(p12_path: Path, passphrase: bytes, tsa_url: str | None = None, **options) -> Sealer:
+    """Return this process's Sealer, reloaded only when the PKCS#12 file (or an option) changes."""
     path = str(Path(p12_path).resolve())
     # The passphrase digest is in the key so a wrong passphrase never gets a cached key.
-    key = (path, os.stat(path).st_mtime_ns, tsa_url, hashlib.sha256(passphrase).hexdigest())
+    extra = (options.get("lta", False), tuple(c.dump() for c in options.get("trust_roots", ())),
+             options.get("policy"))
+    key = (path, os.stat(path).st_mtime_ns, tsa_url, hashlib.sha256(passphrase).hexdigest(), *extra)
     with _cache_lock:
         sealer = _cache.get(key)
         if sealer is None:
-            sealer = Sealer.load(Path(path), passphrase, tsa_url)
+            sealer = Sealer.load(Path(path), passphrase, tsa_url, **options)
             for stale in [k for k in _cache if k[0] == path and k[1] != key[1]]:
                 del _cache[stale]
             _cache[key] = sealer
