@@ -25,6 +25,14 @@ def form_token(html: str) -> str:
     return re.search(r'name="form_token" value="([0-9a-f]+)"', html).group(1)
 
 
+def give_consent(client, base: str, ft: str, signer, *, biometric: str = "yes"):
+    """The consent step: accept the signature terms and, when the signer has biometric steps, authorise them."""
+    data = {"form_token": ft, "terms": "yes"}
+    if signer.require_document_photo or signer.require_selfie:
+        data["biometric"] = biometric
+    return client.post(f"{base}/consent", data=data, headers={"User-Agent": PHONE_UA})
+
+
 def sign(client, signer, *, token=None, drawn=True, mode="s"):
     """Walk every step of a signer without photos/selfie; returns the final response."""
     token = token or link_for(signer)
@@ -34,6 +42,8 @@ def sign(client, signer, *, token=None, drawn=True, mode="s"):
     assert page.status_code == 200, page.text
     ft = form_token(page.text)
     r = client.post(f"{base}/welcome", data={"form_token": ft, "cpf": signer.cpf}, headers=headers)
+    assert r.status_code == 303, r.text
+    r = give_consent(client, base, ft, signer)
     assert r.status_code == 303, r.text
     r = client.post(f"{base}/read", headers=headers, data={
         "form_token": ft, "have_read": "yes", "reading": '{"1": 12.5}', "last_page_reached": "yes"})

@@ -12,7 +12,8 @@ from sqlalchemy import and_, exists, or_, select, update
 from firma.config import ConfigError, seal_passphrase
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.extensions import db
-from firma.models import Envelope, EventType, FinaliseState, Signer, SignerStatus, utcnow
+from firma.identity import policy
+from firma.models import Envelope, EventType, FinaliseState, ReviewState, Signer, SignerStatus, utcnow
 from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.tokens import sha256_hex
 from firma.sealing import assemble, seal
@@ -137,15 +138,26 @@ def build_final_pdf(envelope: Envelope) -> bytes:
 
 
 def complete(envelope: Envelope, path: str, digest: str) -> None:
-    """Record the sealed PDF, mark the envelope completed and activate its contract."""
+    """Record the sealed PDF, mark the envelope completed and activate its contract (or wait for a review)."""
     now = utcnow()
     envelope.final_path, envelope.final_sha256 = path, digest
     envelope.status, envelope.completed_at = "completed", now
     envelope.finalise_state, envelope.finalise_error = "done", None
     audit.record(envelope, EventType.ENVELOPE_COMPLETED, final_sha256=digest)
+    if policy.needs_review(envelope):
+        envelope.review_state = ReviewState.REQUIRED
+        audit.record(envelope, EventType.ENVELOPE_REVIEW_REQUIRED, policy=envelope.identity_policy, signers=[
+            {"id": s.id, "name": s.name, "outcome": policy.outcome(s)} for s in envelope.signers
+            if policy.outcome(s) in policy.FAILURES])
+        return  # the contract (or term) waits for the reviewer's decision
+    activate(envelope, now)
+
+
+def activate(envelope: Envelope, now: datetime | None = None) -> None:
+    """Put into effect what the envelope signed: activate its contract (if so configured), mark its term signed."""
     contract = envelope.contract
     if envelope.kind == "contract" and contract is not None and contract.activate_on_signature:
-        contract.status, contract.activated_at = "active", now
+        contract.status, contract.activated_at = "active", now or utcnow()
         audit.record(envelope, EventType.CONTRACT_ACTIVATED, contract=contract.number)
     if envelope.kind == "term" and envelope.term is not None:
         envelope.term.signed = True
