@@ -17,7 +17,9 @@ from user_agents import parse as parse_user_agent
 
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.phones import format_phone
-from firma.evidence import audit
+from firma.evidence import audit, wording
+from firma.evidence.wording import Consent, ConsentText, SealInfo
+from firma.identity import policy
 from firma.models import (
     Channel, DocumentKind, Envelope, EnvelopeStatus, Event, EventType, Evidence, EvidenceKind, GeolocationStatus,
     LivenessChallenge, SignatureMethod, Signer, SignerRole, SignerStatus,
@@ -104,6 +106,9 @@ class SignerEntry:
     reading: Reading | None = None
     liveness: Liveness | None = None
     face_match: FaceMatch | None = None
+    authentication: str = ""
+    consent: Consent | None = None
+    identity_check: str | None = None  # the outcome and the policy's decision, when there was a check
     # Image bytes stay out of repr: a logged SignerEntry must not dump megabytes.
     document_front: bytes | None = field(default=None, repr=False)
     document_back: bytes | None = field(default=None, repr=False)
@@ -156,6 +161,10 @@ class ManifestData:
     branch_cnpj: str
     verification_url: str
     envelope_id: int | None = None
+    identity_policy: str = ""
+    review: str | None = None  # the manual review's state in words, when one applies
+    consent_texts: list[ConsentText] = field(default_factory=list)
+    seal: SealInfo | None = None
     signers: list[SignerEntry] = field(default_factory=list)
     events: list[EventEntry] = field(default_factory=list)
 
@@ -171,7 +180,7 @@ def verification_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/verificar?codigo={quote(code)}"
 
 
-def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
+def collect(envelope: Envelope, *, public_url: str, seal: SealInfo | None = None) -> ManifestData:
     """Gather the manifest's plain data from an envelope, its signers' evidence and its event log."""
     version = envelope.template_version
     status, completed_at = envelope.status, envelope.completed_at
@@ -195,6 +204,10 @@ def collect(envelope: Envelope, *, public_url: str) -> ManifestData:
         branch_cnpj=format_cpf_cnpj(envelope.branch.cnpj),
         verification_url=verification_url(public_url, envelope.public_code),
         envelope_id=envelope.id,
+        identity_policy=wording.policy_sentence(envelope.identity_policy),
+        review=wording.review_sentence(envelope),
+        consent_texts=wording.consent_texts(envelope.signers),
+        seal=seal,
         signers=[_signer_entry(s) for s in envelope.signers],
         events=[event_entry(e) for e in audit.events_of(envelope.id)],
     )
@@ -234,18 +247,28 @@ def _signer_entry(signer: Signer) -> SignerEntry:
     ip = (device.data.get("ip") if device else None) or (source.ip if source else None)
     user_agent = (device.data.get("user_agent") if device else None) or (source.user_agent if source else None)
     kind, os_name, browser = describe_user_agent(user_agent)
+    liveness, face_match = _liveness(ev.get(EvidenceKind.LIVENESS)), _face_match(ev.get(EvidenceKind.FACE_MATCH))
+    geolocation = _geolocation(ev.get(EvidenceKind.GEOLOCATION), automatic)
+    found = policy.outcome(signer)
+    decision = policy.decision_for(signer.envelope.identity_policy, found)
     return SignerEntry(
         order=signer.order, role=signer.role, name=strip_bidi(signer.name), cpf=format_cpf_cnpj(signer.cpf),
         email=signer.email or "", phone=format_phone(signer.phone), channel=signer.channel, status=signer.status,
         ip=ip, user_agent=user_agent, device=kind, os=os_name, browser=browser,
-        geolocation=_geolocation(ev.get(EvidenceKind.GEOLOCATION), automatic),
+        geolocation=geolocation,
         viewed_at=signer.viewed_at, identity_confirmed_at=signer.identity_confirmed_at, read_at=signer.read_at,
         signed_at=signer.signed_at, declined_at=signer.declined_at, decline_reason=signer.decline_reason,
         document_sha256_seen=signer.document_sha256_seen, automatic=automatic,
         signature_method=method,
         require_document_photo=signer.require_document_photo, require_selfie=signer.require_selfie,
-        reading=_reading(ev.get(EvidenceKind.READING)), liveness=_liveness(ev.get(EvidenceKind.LIVENESS)),
-        face_match=_face_match(ev.get(EvidenceKind.FACE_MATCH)),
+        reading=_reading(ev.get(EvidenceKind.READING)), liveness=liveness, face_match=face_match,
+        authentication=wording.authentication(
+            signer, automatic=automatic, front=ev.get(EvidenceKind.DOCUMENT_FRONT),
+            liveness=liveness.result if liveness else None,
+            face_match=face_match.verdict if face_match and face_match.performed else None,
+            geolocated=geolocation.latitude is not None),
+        consent=None if automatic else wording.consent_of(signer),
+        identity_check=f"{found.label}; decisão: {decision.label}" if found and decision else None,
         document_front=_file(ev.get(EvidenceKind.DOCUMENT_FRONT)),
         document_back=_file(ev.get(EvidenceKind.DOCUMENT_BACK)),
         selfie=_file(ev.get(EvidenceKind.SELFIE)), signature=_file(signature),

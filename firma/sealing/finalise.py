@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
 
 from firma.config import ConfigError, seal_passphrase
-from firma.evidence import audit, manifest, manifest_pdf
+from firma.evidence import audit, manifest, manifest_pdf, wording
 from firma.extensions import db
 from firma.identity import policy
 from firma.models import Envelope, EventType, FinaliseState, ReviewState, Signer, SignerStatus, utcnow
@@ -121,7 +121,9 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
 def build_final_pdf(envelope: Envelope) -> bytes:
     """Original + manifest + evidence.json, merged and then sealed."""
     cfg = current_app.config
-    data = manifest.collect(envelope, public_url=cfg["PUBLIC_URL"])
+    seal_key = sealer()
+    data = manifest.collect(envelope, public_url=cfg["PUBLIC_URL"],
+                            seal=wording.seal_info(seal_key.certificate.dump(), seal_key.tsa_url))
     manifest_bytes = manifest_pdf.render_manifest(data)
     version = envelope.template_version
     evidence_json = manifest.evidence_json(
@@ -133,7 +135,7 @@ def build_final_pdf(envelope: Envelope) -> bytes:
     merged = assemble.assemble(storage.read(envelope.original_path), manifest_bytes,
                                {"evidence.json": evidence_json}, title=envelope.title)
     with metrics.SEAL_SECONDS.time():
-        return sealer().seal(merged, reason=f"Documento assinado eletronicamente — {envelope.public_code}",
+        return seal_key.seal(merged, reason=f"Documento assinado eletronicamente — {envelope.public_code}",
                              location=envelope.branch.city or "Brasil")
 
 
