@@ -66,11 +66,13 @@ SENSITIVE = ("Fotos do documento, selfie e localização são dados pessoais, e 
 
 def privacy_sentence(data: ManifestData) -> str:
     """The LGPD paragraph, stating only what each signer's evidence shows about consent and collection."""
-    collected = [s for s in data.signers if s.consent and s.consent.before_collection is not None]
+    def biometric(s) -> bool:  # without a consent entry (plain data), the images themselves tell
+        return s.consent.before_collection is not None if s.consent else bool(s.document_front or s.selfie)
+    collected = [s for s in data.signers if biometric(s)]
     if not collected:
         return ("Nenhum dado biométrico foi coletado neste envelope. Os dados pessoais registrados foram tratados "
                 "somente para executar e comprovar a assinatura (Lei nº 13.709/2018, LGPD).")
-    late = [s.name for s in collected if not s.consent.before_collection]
+    late = [s.name for s in collected if not (s.consent and s.consent.before_collection)]
     if not late:
         return (f"{SENSITIVE} Foram tratados com o consentimento específico e destacado de cada signatário, dado na "
                 "etapa de consentimento antes da primeira coleta (horários na seção de cada signatário), somente "
