@@ -161,3 +161,12 @@ def test_no_manifest_sentence_claims_consent_before_collection_when_it_came_afte
                                    .replace("anterior à primeira coleta", ""))
     assert "não há consentimento registrado antes da primeira coleta" in text
     assert f"Para {entry.name}, não há registro de consentimento" in text
+
+
+def test_consent_is_given_once(client, biometric_signer):
+    phone = Phone(client, biometric_signer)
+    phone.welcome_and_read()
+    again = phone.post("/consent", {"terms": "yes", "biometric": "no"})  # back on the consent page later
+    assert again.status_code == 303 and not biometric_signer.biometrics_refused
+    types = [e.type for e in audit.events_of(biometric_signer.envelope_id)]
+    assert types.count(EventType.SIGNER_CONSENTED) == 1 and EventType.SIGNER_BIOMETRIC_REFUSED not in types

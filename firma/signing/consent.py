@@ -97,6 +97,8 @@ def give(signer: Signer, *, terms: bool, biometric: bool | None, info: RequestIn
     """
     if signer.is_done:
         raise Refusal("Esta assinatura já foi concluída.")
+    if signer.consented_at is not None:
+        return True  # given once, before the captures; a signer who changes their mind declines instead
     if not terms:
         raise Refusal("Para continuar, marque que concorda com os termos da assinatura eletrônica.", "terms")
     texts = texts_for(signer)
