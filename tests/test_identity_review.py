@@ -178,3 +178,23 @@ def test_record_only_completes_and_activates(client, make_photo_envelope):
     assert envelope.review_state == "none" and envelope.contract.status == "active"
     check = next(e for e in audit.events_of(envelope.id) if e.type == EventType.SIGNER_IDENTITY_CHECK)
     assert check.data["decision"] == "recorded"
+
+
+def test_settings_refuse_unknown_policies(db, integration, make_contract):
+    from firma.org.integrations import save_integration
+    from firma.platform.errors import Refusal
+    from firma.records import contracts
+
+    with pytest.raises(Refusal) as refused:
+        save_integration(integration, {"identity_policy": "maybe"})
+    assert refused.value.field == "identity_policy"
+    with pytest.raises(Refusal):
+        save_integration(integration, {"biometric_refusal": "ignore"})
+    save_integration(integration, {"identity_policy": "block", "biometric_refusal": "without_biometrics"})
+    assert integration.identity_policy == "block" and integration.biometric_refusal == "without_biometrics"
+    contract = make_contract()
+    data = {"number": contract.number, "customer_id": contract.customer_id, "branch_id": contract.branch_id,
+            "template_id": contract.template_id, "identity_policy": "sometimes"}
+    with pytest.raises(Refusal) as refused:
+        contracts.save_contract(contract, data)
+    assert refused.value.field == "identity_policy"
