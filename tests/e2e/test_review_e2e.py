@@ -9,14 +9,14 @@ from firma.extensions import db
 from firma.models import Envelope, EventType, User
 from firma.platform.outbox import commit
 from tests import faces
-from tests.e2e.test_admin_e2e import PASSWORD, desk, log_in  # noqa: F401 (desk is a fixture)
+from tests.e2e.test_admin_e2e import PASSWORD, log_in
 from tests.e2e.test_signer_e2e import sign_rest, walk_to_selfie
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_face_mismatch_waits_for_review_and_an_approval_activates_the_contract(
-        live_server, make_envelope, launch_phone, desk, tmp_path):  # noqa: F811
+        live_server, make_envelope, launch_phone, desk, tmp_path):
     live = make_envelope()  # the integration's default policy: manual review
     page = launch_phone(faces.challenge_loop_y4m(tmp_path / "face.y4m"))  # the astronaut's live face
     walk_to_selfie(page, live)  # ... and Grace Hopper's ID card
