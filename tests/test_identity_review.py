@@ -198,3 +198,23 @@ def test_settings_refuse_unknown_policies(db, integration, make_contract):
     with pytest.raises(Refusal) as refused:
         contracts.save_contract(contract, data)
     assert refused.value.field == "identity_policy"
+
+
+def test_an_unverified_liveness_under_review_also_waits(client, make_photo_envelope):
+    from tests.test_signer_phone import pose
+
+    signer = make_photo_envelope()
+    phone = Phone(client, signer)
+    phone.welcome_and_read()
+    phone.photo("front", id_card("astronaut"))
+    phone.photo("back", faces.no_face_jpeg((1000, 630)))
+    fallback = phone.post("/selfie/photo", {"photo": (io.BytesIO(pose("front")), "selfie.jpg")},
+                          content_type="multipart/form-data")
+    assert fallback.status_code == 303
+    phone.post("/signature", {"signature": signature_data_url()})
+    phone.post("/confirm", {"consent": "yes", "document_sha256": signer.envelope.original_sha256})
+    envelope = signer.envelope
+    assert envelope.status == "completed" and envelope.review_state == "required"
+    assert envelope.contract.status == "awaiting_signature"
+    required = next(e for e in audit.events_of(envelope.id) if e.type == EventType.ENVELOPE_REVIEW_REQUIRED)
+    assert required.data["signers"][0]["outcome"] == "liveness_not_verified"
