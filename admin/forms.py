@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.extensions import db
-from firma.models import PERMISSIONS, StaffRole, TemplateKind
+from firma.models import PERMISSIONS, BiometricRefusal, IdentityCheckPolicy, ReviewDecision, StaffRole, TemplateKind
 from firma.platform.errors import Refusal
 from firma.records.customers import clean_field
 
@@ -110,6 +110,14 @@ class ReasonForm(FlaskForm):
                                                  Length(max=1000)])
 
 
+class ReviewForm(FlaskForm):
+    """A reviewer's decision on a failed identity check, with its reason."""
+
+    decision = SelectField("Decisão", choices=ReviewDecision.choices())
+    reason = TextAreaField("Motivo da decisão", validators=[DataRequired(message="Informe o motivo da decisão."),
+                                                            Length(max=1000)])
+
+
 class ContactUpdateForm(FlaskForm):
     """A signer's new e-mail, phone or channel."""
 
@@ -164,6 +172,10 @@ class IntegrationConfigForm(FlaskForm):
     require_selfie = BooleanField("Selfie obrigatória")
     geolocation = SelectField("Geolocalização", choices={"optional": "Opcional", "required": "Obrigatória"})
     allow_liveness_fallback = BooleanField("Aceitar foto simples quando a câmera ao vivo não estiver disponível")
+    identity_policy = SelectField("Se a comparação facial falhar ou a prova de vida não for verificada",
+                                  choices=IdentityCheckPolicy.choices())
+    biometric_refusal = SelectField("Se o signatário não autorizar o uso de dados biométricos",
+                                    choices=BiometricRefusal.choices())
     representative_id = SelectField("Representante do provedor", coerce=coerce_id)
     witness_id = SelectField("Testemunha do provedor", coerce=coerce_id)
     link_lifetime_days = IntegerField("Validade do link (dias)", validators=[NumberRange(1, 90)])
@@ -254,6 +266,8 @@ class ContractForm(FlaskForm):
     witness_contact_id = SelectField("Testemunha do cliente (avalista)", coerce=coerce_id)
     require_selfie = SelectField("Exigir selfie", choices=YES_NO_DEFAULT)
     require_document_photo = SelectField("Exigir foto do documento", choices=YES_NO_DEFAULT)
+    identity_policy = SelectField("Se a verificação de identidade falhar",
+                                  choices={"default": "Padrão da integração", **IdentityCheckPolicy.choices()})
 
 
 class TermForm(FlaskForm):

@@ -9,13 +9,14 @@ from firma.delivery import deliveries
 from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.envelopes import history as service, lifecycle, sync
 from firma.evidence import audit, manifest, manifest_pdf
+from firma.identity import policy, review
 from firma.extensions import db
-from firma.models import Branch, Delivery, Envelope, EnvelopeStatus, Evidence, Integration, Signer
+from firma.models import Branch, Delivery, Envelope, EnvelopeStatus, Evidence, Integration, ReviewState, Signer
 from firma.platform import outbox, storage
 
 from . import bp
 from .auth import info, page, require
-from .forms import ContactUpdateForm, EmptyForm, ReasonForm, ResendForm, form_status, run_form
+from .forms import ContactUpdateForm, EmptyForm, ReasonForm, ResendForm, ReviewForm, form_status, run_form
 
 
 def _date(name: str) -> date | None:
@@ -27,9 +28,10 @@ def _date(name: str) -> date | None:
 
 def filters_from_request() -> service.Filters:
     """The history's filters from the query string."""
-    status = request.args.get("status", "")
+    status, review_state = request.args.get("status", ""), request.args.get("revisao", "")
     return service.Filters(
         status=EnvelopeStatus(status) if status in tuple(EnvelopeStatus) else None,
+        review_state=ReviewState(review_state) if review_state in tuple(ReviewState) else None,
         branch_id=request.args.get("branch_id", type=int),
         integration_id=request.args.get("integration_id", type=int), start=_date("de"), end=_date("ate"),
         q=request.args.get("q", "")[:100],
@@ -38,7 +40,7 @@ def filters_from_request() -> service.Filters:
 
 def filter_args(f: service.Filters) -> dict:
     """The filters as query-string arguments, for pagination links and the CSV."""
-    args = {"status": f.status, "branch_id": f.branch_id, "integration_id": f.integration_id, "q": f.q,
+    args = {"status": f.status, "revisao": f.review_state, "branch_id": f.branch_id, "integration_id": f.integration_id, "q": f.q,
             "de": f.start.isoformat() if f.start else None, "ate": f.end.isoformat() if f.end else None}
     return {k: v for k, v in args.items() if v}
 
@@ -79,7 +81,8 @@ def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None)
     return page("admin/envelope.html", status=form_status(failed) if failed else 200, envelope=envelope,
                 events=audit.events_of(envelope.id), chain_error=audit.verify_chain(envelope.id),
                 deliveries=deliveries, failed=failed, report=report,
-                form=EmptyForm(), reason_form=ReasonForm(), contact_form=ContactUpdateForm(), resend_form=ResendForm(),
+                form=EmptyForm(), reason_form=ReasonForm(), review_form=ReviewForm(),
+                outcomes={s.id: policy.outcome(s) for s in envelope.signers}, contact_form=ContactUpdateForm(), resend_form=ResendForm(),
                 message_channels=MESSAGE_CHANNELS)
 
 
@@ -145,6 +148,19 @@ def envelope_cancel(envelope_id: int):
     if run_form(form, lambda: lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info())):
         outbox.commit()
         flash("Assinatura cancelada.", "ok")
+        return redirect(url_for("admin.envelope", envelope_id=env.id))
+    return _detail(env, failed=form)
+
+
+@bp.post("/assinaturas/<int:envelope_id>/revisao")
+@require("review_identity")
+def envelope_review(envelope_id: int):
+    """Approve or reject an envelope held for manual review of its identity check, with a reason."""
+    env = _envelope(envelope_id)
+    form = ReviewForm()
+    if run_form(form, lambda: review.decide(env, form.decision.data, form.reason.data, by=g.user.email, info=info())):
+        outbox.commit()
+        flash("Revisão registrada.", "ok")
         return redirect(url_for("admin.envelope", envelope_id=env.id))
     return _detail(env, failed=form)
 

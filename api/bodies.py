@@ -5,8 +5,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import (
-    BatchAction, Body, EnvelopeKind, EnvelopeStatusCode, Id, MessageChannel, Price, RequestedChannel, SignerRoleCode,
-    TemplateKindCode, Text, Tristate,
+    BatchAction, Body, ContractIdentityPolicy, EnvelopeKind, EnvelopeStatusCode, Id, MessageChannel, Price,
+    RequestedChannel, ReviewDecisionCode, SignerRoleCode, TemplateKindCode, Text, Tristate,
 )
 
 # Formatted input is longer than the digits stored: "11.222.333/0001-81", "13010-000", "+55 (19) 98765-4321".
@@ -51,6 +51,7 @@ class ContractInput(Body):
     activate_on_signature: bool = True
     require_selfie: Tristate = "default"
     require_document_photo: Tristate = "default"
+    identity_policy: ContractIdentityPolicy = "default"
 
 
 class PreviewInput(Body):
@@ -91,6 +92,13 @@ class CancelInput(Body):
     """Why the envelope is cancelled (required by the service)."""
 
     reason: Reason = ""
+
+
+class ReviewInput(Body):
+    """A manual review's decision on a failed identity check, and why (both required)."""
+
+    decision: ReviewDecisionCode
+    reason: Text(1000, min_length=3)
 
 
 class ResendInput(Body):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from firma.br.identifiers import compact
 from firma.delivery import deliveries
 from firma.envelopes import create, lifecycle, sync
+from firma.identity import review
 from firma.extensions import db
 from firma.models import (
     Branch, Contract as ContractRow, Envelope as EnvelopeRow, ServiceOrder, Signer as SignerRow, Term,
@@ -18,7 +19,7 @@ from firma.sealing.assemble import read_attachment
 
 from . import bp
 from .auth import require_integration
-from .bodies import CancelInput, EnvelopeInput, EnvelopeQuery, ResendInput, SignerInput, SignerUpdate
+from .bodies import CancelInput, EnvelopeInput, EnvelopeQuery, ResendInput, ReviewInput, SignerInput, SignerUpdate
 from .contracts import own_contract
 from .idempotency import idempotent
 from .pagination import page
@@ -139,6 +140,18 @@ def cancel_envelope(code: str):
     """Cancel a pending envelope (its links stop working)."""
     envelope = own_envelope(code)
     lifecycle.cancel(envelope, reason=body(CancelInput).reason, info=info())
+    outbox.commit()
+    return answer(Envelope.of(envelope))
+
+
+@bp.post("/envelopes/<code>/review")
+@require_integration
+@idempotent
+def review_envelope(code: str):
+    """Decide the manual review of a failed identity check: approve (activates the contract) or reject."""
+    envelope = own_envelope(code)
+    data = body(ReviewInput)
+    review.decide(envelope, data.decision, data.reason, by=f"api:{g.integration.description}", info=info())
     outbox.commit()
     return answer(Envelope.of(envelope))
 

@@ -13,8 +13,8 @@ from pydantic_core import PydanticCustomError
 from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.envelopes.batches import ACTIONS
 from firma.models import (
-    SIGNER_CHANNELS, Channel, ContractStatus, DocumentKind, EnvelopeStatus, FinaliseState, SignerRole, SignerStatus,
-    TemplateKind,
+    SIGNER_CHANNELS, Channel, ContractStatus, DocumentKind, EnvelopeStatus, FinaliseState, IdentityCheckPolicy,
+    ReviewDecision, ReviewState, SignerRole, SignerStatus, TemplateKind,
 )
 from firma.models.records import TRISTATE
 
@@ -49,6 +49,10 @@ MessageChannel = Literal[choices(MESSAGE_CHANNELS)]
 Tristate = Literal[choices(TRISTATE)]
 BatchAction = Literal[choices(ACTIONS)]
 FinaliseStateCode = Literal[choices(FinaliseState)]
+IdentityPolicyCode = Literal[choices(IdentityCheckPolicy)]
+ContractIdentityPolicy = Literal[("default", *choices(IdentityCheckPolicy))]
+ReviewStateCode = Literal[choices(ReviewState)]
+ReviewDecisionCode = Literal[choices(ReviewDecision)]
 DocumentName = Literal["original", "final", "manifest"]
 
 PRICE_MAX = Decimal("99999999.99")  # Numeric(10, 2)

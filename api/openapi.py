@@ -16,7 +16,7 @@ from pydantic.json_schema import models_json_schema
 from . import bp
 from .bodies import (
     BatchInput, CancelInput, ContractInput, CustomerInput, CustomerQuery, EnvelopeInput, EnvelopeQuery, PreviewInput,
-    ResendInput, SignerUpdate, TemplateQuery,
+    ResendInput, ReviewInput, SignerUpdate, TemplateQuery,
 )
 from .fields import NO_NUL
 from .schemas import (
@@ -26,7 +26,7 @@ from .schemas import (
 
 REF = "#/components/schemas/{model}"
 BODIES = (CustomerInput, ContractInput, PreviewInput, EnvelopeInput, CancelInput, ResendInput, SignerUpdate,
-          BatchInput)
+          BatchInput, ReviewInput)
 RESOURCES = (Problem, Customer, CustomerPage, Contract, Template, TemplatePage, Preview, Envelope, EnvelopePage,
              Signer, Deliveries, SyncResult, Batch, PortalDocuments)
 
@@ -135,6 +135,8 @@ def paths() -> dict:
                                         path=(CODE,))},
         "/envelopes/{code}/cancel": {"post": op("Cancelar envelope", {"200": reply("Cancelado", Envelope)},
                                                 path=(CODE,), body=CancelInput, post=True)},
+        "/envelopes/{code}/review": {"post": op("Decidir a revisão manual da identificação (aprovar ou reprovar)", {
+            "200": reply("Decidido", Envelope)}, path=(CODE,), body=ReviewInput, post=True)},
         "/envelopes/{code}/resend": {"post": op("Reenviar link (novo link; o anterior deixa de valer)", {
             "202": reply("Envios enfileirados", Deliveries)}, path=(CODE,), body=ResendInput, post=True)},
         "/envelopes/{code}/signers/{signer_id}": {"patch": op("Atualizar contato do signatário e reenviar", {

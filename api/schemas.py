@@ -12,8 +12,9 @@ from firma.models import (
 )
 
 from .fields import (
-    BatchAction, ContractStatusCode, EnvelopeKind, EnvelopeStatusCode, FinaliseStateCode, Resource, SignerChannel,
-    SignerRoleCode, SignerStatusCode, TemplateKindCode, Tristate,
+    BatchAction, ContractIdentityPolicy, ContractStatusCode, EnvelopeKind, EnvelopeStatusCode, FinaliseStateCode,
+    IdentityPolicyCode, Resource, ReviewStateCode, SignerChannel, SignerRoleCode, SignerStatusCode, TemplateKindCode,
+    Tristate,
 )
 
 
@@ -147,6 +148,11 @@ class EnvelopeSummary(Resource):
     completed_at: Timestamp
     cancelled_at: Timestamp
     cancel_reason: str | None
+    identity_policy: IdentityPolicyCode
+    review_state: ReviewStateCode
+    review_reason: str | None
+    reviewed_at: Timestamp
+    reviewed_by: str | None
     documents: Documents
 
     @classmethod
@@ -196,6 +202,7 @@ class Contract(Resource):
     activate_on_signature: bool
     require_selfie: Tristate
     require_document_photo: Tristate
+    identity_policy: ContractIdentityPolicy
     activated_at: Timestamp
     created_at: Timestamp
     updated_at: Timestamp

@@ -6,34 +6,33 @@ import hashlib
 import io
 import shutil
 import subprocess
-from collections.abc import Callable
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import weasyprint
+from flask import Flask
 from PIL import Image, ImageDraw
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
-from pypdf import PdfReader, PdfWriter
-
-from flask import Flask
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader, PdfWriter
 
 from bench.bench_documents import ten_page_contract_html
 from bench.report import interleaved_medians_ms, row
-from firma.evidence.manifest import (
-    LIVENESS_ACTIVE, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading, SignerEntry,
-    describe_user_agent, evidence_json,
-)
 from firma.evidence.attachments import Attachment, evidence_file
+from firma.evidence.devices import describe_user_agent
+from firma.evidence.manifest import (
+    LIVENESS_ACTIVE, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading, SignerEntry, evidence_json,
+)
 from firma.evidence.manifest_pdf import manifest_html, render_manifest
-from firma.signing.actions import CONSENT_TEXT
 from firma.sealing import certificate, seal
 from firma.sealing.assemble import assemble
+from firma.signing.actions import CONSENT_TEXT
 from tests import faces
 from tests.lta_pki import serving_pki
 

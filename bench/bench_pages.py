@@ -101,7 +101,7 @@ def seed(instance: Path) -> tuple[str, dict[str, str]]:
         # Render every step page as the signer would get it (reachability does not change the page's weight).
         from signer import views
         pages = {}
-        for step in ("welcome", "read", "document", "selfie", "signature", "confirm", "done"):
+        for step in ("welcome", "consent", "read", "document", "selfie", "signature", "confirm", "done"):
             with app.test_request_context(f"/s/{token}/{step}"):
                 pages[step] = views.render_step(signer, token, "s", step).get_data(as_text=True)
     return token, pages

@@ -3,7 +3,7 @@ from firma.br.dates import local_time
 from firma.br.identifiers import format_cpf_cnpj, mask_cpf
 from firma.br.money import money
 from firma.br.phones import format_phone
-from firma.models import ContractStatus, EnvelopeStatus, TemplateKind
+from firma.models import ContractStatus, EnvelopeStatus, ReviewState, TemplateKind
 
 
 def register(app) -> None:
@@ -14,4 +14,5 @@ def register(app) -> None:
     # The enums templates list in filters and menus (each member renders its code; `.label` is the word).
     app.jinja_env.globals.update(
         ContractStatus=ContractStatus, EnvelopeStatus=EnvelopeStatus, TemplateKind=TemplateKind,
+        ReviewState=ReviewState,
     )

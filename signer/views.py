@@ -18,20 +18,20 @@ from firma.envelopes import links
 from firma.evidence import store
 from firma.evidence.audit import RequestInfo
 from firma.extensions import csrf, db, limiter
-from firma.identity import capture, faces, liveness
+from firma.identity import capture, faces, liveness, policy
 from firma.models import EnvelopeStatus, EvidenceKind, SignerStatus
 from firma.platform import clients, storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
 from firma.platform.tokens import sha256_hex
-from firma.signing import actions, claims, served, steps
+from firma.signing import actions, claims, consent, served, steps
 
 from . import bp
 
 MODES = "<any(s, embed):mode>/<token>"
 STEP_TITLES = {
-    "welcome": "Identificação", "read": "Leitura do documento", "document": "Foto do documento",
+    "welcome": "Identificação", "consent": "Consentimento", "read": "Leitura do documento", "document": "Foto do documento",
     "selfie": "Selfie", "signature": "Assinatura", "confirm": "Confirmação", "done": "Concluído",
 }
 POLL_LIMIT = 90  # the done page asks for the signed copy for about three minutes, then offers a manual reload
@@ -99,12 +99,14 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
         signer=signer, envelope=signer.envelope, token=token, mode=mode, step=step, steps=names,
         step_number=names.index(step) + 1 if step in names else len(names), step_title=STEP_TITLES[step],
         error=error, form_token=form_token(token), branch=branch,
-        consent_text=actions.CONSENT_TEXT, **ctx,
+        agreement_text=actions.AGREEMENT_TEXT, **ctx,
     )
     if step == "welcome" and actions.identity_locked(signer):
         context.update(locked=True, error=error or actions.LOCKED)
     if step == "done":
         context.update(final_copy_context(signer))
+    if step == "consent":
+        context["consent"] = consent.texts_for(signer)
     if step == "read":
         context["pages"] = range(1, signer.envelope.original_pages + 1)
     if step in ("document", "selfie"):
@@ -149,7 +151,7 @@ def start(mode: str, token: str):
     return render_step(signer, token, mode, steps.current_step(signer))
 
 
-@bp.get(f"/{MODES}/<any(welcome, read, document, selfie, signature, confirm, done):step>")
+@bp.get(f"/{MODES}/<any(welcome, consent, read, document, selfie, signature, confirm, done):step>")
 @limiter.limit("120/minute")
 def step(mode: str, token: str, step: str):
     """Show a step the signer may open."""
@@ -171,6 +173,22 @@ def welcome(mode: str, token: str):
     except Refusal as exc:
         commit()  # failed attempts are counted and logged
         return render_step(signer, token, mode, "welcome", error=str(exc), status=422)
+    commit()
+    return go_to_next(signer, token, mode)
+
+
+@bp.post(f"/{MODES}/consent")
+def consent_step(mode: str, token: str):
+    """The signature terms and, apart, the biometric consent; a refusal follows the integration's policy."""
+    signer = signer_for_post(token, mode, "consent")
+    answer = request.form.get("biometric")
+    try:
+        go_on = consent.give(signer, terms=request.form.get("terms") == "yes",
+                             biometric={"yes": True, "no": False}.get(answer), info=info())
+        if not go_on:
+            actions.decline(signer, actions.BIOMETRIC_REFUSED_REASON, info())
+    except Refusal as exc:
+        return render_step(signer, token, mode, "consent", error=str(exc), status=422)
     commit()
     return go_to_next(signer, token, mode)
 
@@ -277,7 +295,8 @@ def capture_context(signer) -> dict:
     """What the document and selfie steps show: the sides already sent, attempts left, fallback policy."""
     front, back = store.latest(signer, EvidenceKind.DOCUMENT_FRONT), store.latest(signer, EvidenceKind.DOCUMENT_BACK)
     return dict(front=front, back=back, attempts_left=capture.attempts_left(signer),
-                max_attempts=capture.MAX_LIVENESS_ATTEMPTS, prompts=liveness.PROMPTS)
+                max_attempts=capture.MAX_LIVENESS_ATTEMPTS, prompts=liveness.PROMPTS,
+                allows_fallback=policy.allows_fallback(signer))
 
 
 def upload_too_large() -> bool:
@@ -342,9 +361,13 @@ def selfie(mode: str, token: str):
         result = capture.check_selfie_burst(signer, frames, info())
     except Refusal as exc:
         return render_step(signer, token, mode, "selfie", error=str(exc), status=422)
+    if result.passed and policy.blocked(signer) and capture.attempts_left(signer) == 0:
+        actions.decline(signer, policy.BLOCKED_REASON, info())  # block: retry, then decline
     commit()
     if not result.passed:
         return render_step(signer, token, mode, "selfie", error=result.message, status=422)
+    if policy.blocked(signer) and not signer.is_done:
+        return render_step(signer, token, mode, "selfie", error=policy.BLOCKED_MESSAGE, status=422)
     return go_to_next(signer, token, mode)
 
 

@@ -31,6 +31,14 @@ def view_document(client, base: str, headers=None) -> None:
         assert response.status_code == 200
 
 
+def give_consent(client, base: str, ft: str, signer, *, biometric: str = "yes"):
+    """The consent step: accept the signature terms and, when the signer has biometric steps, authorise them."""
+    data = {"form_token": ft, "terms": "yes"}
+    if signer.require_document_photo or signer.require_selfie:
+        data["biometric"] = biometric
+    return client.post(f"{base}/consent", data=data, headers={"User-Agent": PHONE_UA})
+
+
 def sign(client, signer, *, token=None, drawn=True, mode="s"):
     """Walk every step of a signer without photos/selfie; returns the final response."""
     token = token or link_for(signer)
@@ -40,6 +48,8 @@ def sign(client, signer, *, token=None, drawn=True, mode="s"):
     assert page.status_code == 200, page.text
     ft = form_token(page.text)
     r = client.post(f"{base}/welcome", data={"form_token": ft, "cpf": signer.cpf}, headers=headers)
+    assert r.status_code == 303, r.text
+    r = give_consent(client, base, ft, signer)
     assert r.status_code == 303, r.text
     view_document(client, base, headers)
     r = client.post(f"{base}/read", headers=headers, data={

@@ -13,7 +13,7 @@ from firma.evidence import store
 from firma.extensions import db as _db
 from firma.models import Delivery, Event, EventType, Evidence, EvidenceKind, Signer
 from firma.platform.outbox import commit
-from tests.flow import PHONE_UA, form_token, link_for, view_document
+from tests.flow import PHONE_UA, form_token, give_consent, link_for, view_document
 from tests.http_stub import HttpStub
 from tests.images import signature_data_url
 
@@ -46,6 +46,7 @@ def ready_to_confirm(client, signer):
     base = f"/s/{token}"
     ft = form_token(client.get(base, headers=HEADERS).text)
     assert client.post(f"{base}/welcome", data={"form_token": ft, "cpf": signer.cpf}, headers=HEADERS).status_code == 303
+    assert give_consent(client, base, ft, signer).status_code == 303
     view_document(client, base, HEADERS)
     assert client.post(f"{base}/read", headers=HEADERS, data={
         "form_token": ft, "have_read": "yes", "reading": '{"1": 3}', "last_page_reached": "yes"}).status_code == 303

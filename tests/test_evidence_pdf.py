@@ -11,7 +11,7 @@ from pypdf import PdfReader, PdfWriter
 
 from firma.config import ROOT
 from firma.evidence import store
-from firma.evidence.manifest import clock_source
+from firma.evidence.wording import clock_source
 from firma.extensions import db as _db
 from firma.platform import storage
 from firma.sealing import assemble

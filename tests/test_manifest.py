@@ -18,9 +18,10 @@ from skimage import data as sample_images
 
 from firma.documents.rendering import html_to_pdf
 from firma.evidence import audit
+from firma.evidence.devices import describe_user_agent
 from firma.evidence.manifest import (
     LIVENESS_ACTIVE, LIVENESS_FALLBACK, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading,
-    SignerEntry, describe_user_agent, event_entry, evidence_json,
+    SignerEntry, event_entry, evidence_json,
 )
 from firma.evidence.manifest_pdf import THUMB_PX, manifest_html, render_manifest, thumbnail
 from firma.models import Event

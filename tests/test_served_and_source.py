@@ -10,7 +10,7 @@ from firma.evidence import audit, manifest
 from firma.models import Event
 from firma.platform import clients, storage
 from firma.signing.served import NOTHING_SERVED
-from tests.flow import PHONE_UA, client_signer, form_token, link_for, sign, view_document
+from tests.flow import PHONE_UA, client_signer, form_token, give_consent, link_for, sign, view_document
 
 
 def served_events(signer):
@@ -45,6 +45,7 @@ def test_confirming_without_anything_served_is_refused_and_a_posted_hash_changes
     token = link_for(signer)
     ft = form_token(client.get(f"/s/{token}").text)
     client.post(f"/s/{token}/welcome", data={"form_token": ft, "cpf": signer.cpf})
+    assert give_consent(client, f"/s/{token}", ft, signer).status_code == 303
     client.post(f"/s/{token}/read", data={"form_token": ft, "have_read": "yes"})
     client.post(f"/s/{token}/signature", data={"form_token": ft, "typed_name": signer.name})
     r = client.post(f"/s/{token}/confirm", data={"form_token": ft, "consent": "yes",

@@ -42,6 +42,7 @@ class Phone:
 
     def welcome_and_read(self):
         assert self.post("/welcome", {"cpf": self.signer.cpf}).status_code == 303
+        assert self.post("/consent", {"terms": "yes", "biometric": "yes"}).status_code == 303
         view_document(self.client, self.base, HEADERS)
         assert self.post("/read", {"have_read": "yes", "last_page_reached": "yes"}).status_code == 303
 
@@ -114,7 +115,7 @@ def test_reopening_the_link_resumes_at_the_first_unfinished_step(client, phone):
     phone.welcome_and_read()
     phone.photo("front", id_card())
     again = client.get(phone.base, headers=HEADERS)
-    assert 'data-step="document"' in again.text and "Passo 3 de 6" in again.text and "enviada" in again.text
+    assert 'data-step="document"' in again.text and "Passo 4 de 7" in again.text and "enviada" in again.text
     phone.photo("back", id_card())
     assert 'data-step="selfie"' in client.get(phone.base, headers=HEADERS).text
 
@@ -176,7 +177,7 @@ def test_a_validator_approves_without_drawing_a_signature(client, db, branch):
     phone = Phone(client, signer)
     phone.welcome_and_read()
     page = client.get(phone.base, headers=HEADERS)
-    assert 'data-step="confirm"' in page.text and "Passo 3 de 3" in page.text and ">Aprovar<" in page.text
+    assert 'data-step="confirm"' in page.text and "Passo 4 de 4" in page.text and ">Aprovar<" in page.text
     response = phone.post("/confirm", {"consent": "yes", "document_sha256": env.original_sha256})
     assert response.status_code == 303 and signer.status == "signed"
     assert store.latest(signer, "signature") is None and store.latest(signer, "consent") is not None

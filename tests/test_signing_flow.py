@@ -9,7 +9,7 @@ from firma.models import Evidence, utcnow
 from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
 from firma.signing import actions
-from tests.flow import PHONE_UA, client_signer, form_token, link_for, sign, view_document
+from tests.flow import PHONE_UA, client_signer, form_token, give_consent, link_for, sign, view_document
 
 
 def test_the_whole_flow_signs_and_records_evidence(client, envelope):
@@ -42,8 +42,8 @@ def test_htmx_gets_the_next_step_as_a_fragment(client, envelope):
     page = client.get(f"/s/{token}")
     r = client.post(f"/s/{token}/welcome", data={"form_token": form_token(page.text), "cpf": signer.cpf},
                     headers={"HX-Request": "true"})
-    assert r.status_code == 200 and r.headers["HX-Push-Url"].endswith("/read")
-    assert "<html" not in r.text and 'data-step="read"' in r.text
+    assert r.status_code == 200 and r.headers["HX-Push-Url"].endswith("/consent")
+    assert "<html" not in r.text and 'data-step="consent"' in r.text
 
 
 def test_plain_requests_get_the_whole_page(client, envelope):
@@ -52,7 +52,7 @@ def test_plain_requests_get_the_whole_page(client, envelope):
     page = client.get(f"/s/{token}")
     assert "<html" in page.text and "HX-Push-Url" not in page.headers
     r = client.post(f"/s/{token}/welcome", data={"form_token": form_token(page.text), "cpf": signer.cpf})
-    assert r.status_code == 303 and r.headers["Location"].endswith("/read") and "HX-Push-Url" not in r.headers
+    assert r.status_code == 303 and r.headers["Location"].endswith("/consent") and "HX-Push-Url" not in r.headers
 
 
 def test_wrong_cpf_counts_attempts_then_locks(client, envelope, app):
@@ -91,6 +91,9 @@ def test_reopening_the_link_resumes_at_the_first_unfinished_step(client, envelop
     ft = form_token(client.get(f"/s/{token}").text)
     client.post(f"/s/{token}/welcome", data={"form_token": ft, "cpf": signer.cpf})
     again = client.get(f"/s/{token}")
+    assert 'data-step="consent"' in again.text
+    give_consent(client, f"/s/{token}", ft, signer)
+    again = client.get(f"/s/{token}")
     assert 'data-step="read"' in again.text
 
 
@@ -111,6 +114,7 @@ def test_bad_signature_images_are_refused(client, envelope, bad, message):
     token = link_for(signer)
     ft = form_token(client.get(f"/s/{token}").text)
     client.post(f"/s/{token}/welcome", data={"form_token": ft, "cpf": signer.cpf})
+    give_consent(client, f"/s/{token}", ft, signer)
     view_document(client, f"/s/{token}")
     client.post(f"/s/{token}/read", data={"form_token": ft, "have_read": "yes"})
     r = client.post(f"/s/{token}/signature", data={"form_token": ft, "signature": bad})
@@ -136,6 +140,7 @@ def test_consent_is_required(client, envelope):
     token = link_for(signer)
     ft = form_token(client.get(f"/s/{token}").text)
     client.post(f"/s/{token}/welcome", data={"form_token": ft, "cpf": signer.cpf})
+    give_consent(client, f"/s/{token}", ft, signer)
     view_document(client, f"/s/{token}")
     client.post(f"/s/{token}/read", data={"form_token": ft, "have_read": "yes"})
     client.post(f"/s/{token}/signature", data={"form_token": ft, "typed_name": signer.name})
@@ -165,6 +170,7 @@ def test_required_geolocation_blocks_confirmation(client, db, envelope):
     token = link_for(signer)
     ft = form_token(client.get(f"/s/{token}").text)
     client.post(f"/s/{token}/welcome", data={"form_token": ft, "cpf": signer.cpf})
+    give_consent(client, f"/s/{token}", ft, signer)
     view_document(client, f"/s/{token}")
     client.post(f"/s/{token}/read", data={"form_token": ft, "have_read": "yes"})
     client.post(f"/s/{token}/signature", data={"form_token": ft, "typed_name": signer.name})

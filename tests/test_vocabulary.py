@@ -33,7 +33,8 @@ EVIDENCE_DATA = {
     EvidenceKind.SIGNATURE: {"method": "drawn"},
     EvidenceKind.GEOLOCATION: {"status": "not_shared"},
     EvidenceKind.DEVICE: {"ip": "200.10.20.30", "user_agent": "Mozilla/5.0 (Linux; Android 11)"},
-    EvidenceKind.CONSENT: {"electronic_signature": True, "text": "Concordo."},
+    EvidenceKind.CONSENT: {"accepted": True, "text": "Concordo.", "version": "2026-12-01"},
+    EvidenceKind.BIOMETRIC_CONSENT: {"granted": True, "text": "Autorizo.", "version": "2026-12-01"},
 }
 
 

@@ -21,7 +21,7 @@ from firma.platform.outbound import UnsafeUrl, post_json
 EVENTS = (
     EventType.ENVELOPE_SENT, EventType.SIGNER_VIEWED, EventType.SIGNER_SIGNED, EventType.SIGNER_DECLINED,
     EventType.ENVELOPE_COMPLETED, EventType.ENVELOPE_CANCELLED, EventType.ENVELOPE_EXPIRED,
-    EventType.CONTRACT_ACTIVATED,
+    EventType.CONTRACT_ACTIVATED, EventType.ENVELOPE_REVIEW_REQUIRED, EventType.ENVELOPE_REVIEW_DECIDED,
 )
 RETRY_FOR = timedelta(days=1)
 FIRST_DELAY = timedelta(seconds=30)
@@ -38,7 +38,7 @@ def payload(event: Event) -> dict:
             "title": envelope.title,
             "contract_number": envelope.contract.number if envelope.contract is not None else None,
             "service_order_number": envelope.service_order.number if envelope.service_order is not None else None,
-            "final_sha256": envelope.final_sha256,
+            "final_sha256": envelope.final_sha256, "review_state": envelope.review_state,
         },
         "details": event.data or {},
     }

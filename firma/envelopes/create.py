@@ -9,6 +9,7 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
+from firma.identity import policy
 from firma.models import (
     SIGNER_CHANNELS, Channel, Contract, Envelope, EventType, Integration, ServiceOrder, Signer, SignerRole, Term, User,
     utcnow,
@@ -144,12 +145,14 @@ def _open(code, rendered, *, kind, title, integration, branch, signers, by, info
         public_code=code, kind=kind, title=title[:200], integration=integration, branch=branch,
         template_version_id=rendered.template_version_id, variables=rendered.variables, original_path=path,
         original_sha256=rendered.sha256, original_pages=rendered.pages, created_by_id=by.id if by else None,
-        expires_at=links.default_expiry(integration.link_lifetime_days, now), **links_to,
+        expires_at=links.default_expiry(integration.link_lifetime_days, now),
+        identity_policy=policy.resolve(getattr(links_to.get("contract"), "identity_policy", None), integration),
+        **links_to,
     )
     db.session.add(envelope)
     db.session.flush()
     audit.record(envelope, EventType.ENVELOPE_CREATED, info=info, kind=kind, sha256=rendered.sha256,
-                 pages=rendered.pages, by=by.email if by else None)
+                 pages=rendered.pages, by=by.email if by else None, identity_policy=envelope.identity_policy)
     for order, spec in enumerate(signers, start=1):
         signer = _add_signer(envelope, spec, order, integration)
         audit.record(envelope, EventType.SIGNER_ADDED, signer=signer, info=info, role=signer.role, name=signer.name,

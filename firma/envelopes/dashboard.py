@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from firma.extensions import db
-from firma.models import Delivery, DeliveryStatus, Envelope, EnvelopeStatus, FinaliseState
+from firma.models import Delivery, DeliveryStatus, Envelope, EnvelopeStatus, FinaliseState, ReviewState
 
 
 @dataclass
@@ -15,6 +15,7 @@ class Summary:
     waiting: list[Envelope]
     failed_deliveries: list[Delivery]
     failed_finalisations: list[Envelope]
+    awaiting_review: list[Envelope]
 
 
 def summary(limit: int = 10) -> Summary:
@@ -33,4 +34,8 @@ def summary(limit: int = 10) -> Summary:
         select(Envelope).where(Envelope.finalise_state == FinaliseState.FAILED)
         .order_by(Envelope.id.desc()).limit(limit)
     ))
-    return Summary(counts, waiting, failed_deliveries, failed_finalisations)
+    awaiting_review = list(db.session.scalars(
+        select(Envelope).where(Envelope.review_state == ReviewState.REQUIRED)
+        .order_by(Envelope.completed_at, Envelope.id).limit(limit)
+    ))
+    return Summary(counts, waiting, failed_deliveries, failed_finalisations, awaiting_review)

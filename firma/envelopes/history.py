@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from firma.br.dates import LOCAL_TZ, local_time
 from firma.br.identifiers import search_key
 from firma.extensions import db
-from firma.models import Envelope, EnvelopeStatus, Signer
+from firma.models import Envelope, EnvelopeStatus, ReviewState, Signer
 from firma.platform.text import csv_cell
 
 PAGE_SIZE = 25
@@ -20,6 +20,7 @@ class Filters:
     """The history's filters as typed by staff (status, branch, integration, period, search)."""
 
     status: EnvelopeStatus | None = None
+    review_state: ReviewState | None = None
     branch_id: int | None = None
     integration_id: int | None = None
     start: date | None = None
@@ -42,6 +43,8 @@ def query(f: Filters) -> Select:
     stmt = select(Envelope)
     if f.status:
         stmt = stmt.where(Envelope.status == f.status)
+    if f.review_state:
+        stmt = stmt.where(Envelope.review_state == f.review_state)
     if f.branch_id:
         stmt = stmt.where(Envelope.branch_id == f.branch_id)
     if f.integration_id:

@@ -13,13 +13,12 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from user_agents import parse as parse_user_agent
-
 from firma.br.identifiers import format_cpf_cnpj
 from firma.br.phones import format_phone
-from firma.evidence import attachments as attached
-from firma.evidence import audit
+from firma.evidence import attachments as attached, audit, devices, wording
 from firma.evidence.attachments import Attachment
+from firma.evidence.wording import Consent, ConsentText, SealInfo
+from firma.identity import policy
 from firma.models import (
     Channel, DocumentKind, Envelope, EnvelopeStatus, Event, EventType, Evidence, EvidenceKind, GeolocationStatus,
     LivenessChallenge, SignatureMethod, Signer, SignerRole, SignerStatus,
@@ -29,20 +28,11 @@ from firma.platform import storage
 from firma.platform.text import strip_bidi
 
 EVIDENCE_FORMAT = "firma-evidence/1"
-NOT_COLLECTED = "não coletado"
+NOT_COLLECTED = devices.NOT_COLLECTED
 
 LIVENESS_ACTIVE = "prova de vida ativa por desafio"
 LIVENESS_FALLBACK = "não verificada (sem câmera)"
 AUTOMATIC_NOTE = "assinado automaticamente com assinatura armazenada do usuário"
-CLOCK_NTP = "relógio do servidor do Firma, sincronizado por NTP"
-CLOCK_TSA = "a data e hora do selo são atestadas por carimbo do tempo (RFC 3161) da autoridade de carimbo do tempo"
-
-
-def clock_source(tsa_url: str | None) -> str:
-    """Where the manifest's times come from (the server's NTP clock; the TSA's time too when the seal has one)."""
-    return f"{CLOCK_NTP}; {CLOCK_TSA} {tsa_url}" if tsa_url else f"{CLOCK_NTP}; selo sem carimbo do tempo"
-
-
 @dataclass(frozen=True)
 class Geolocation:
     """Where the signer was, or why that is unknown ("negada", "indisponível", "não solicitada"...)."""
@@ -130,6 +120,9 @@ class SignerEntry:
     reading: Reading | None = None
     liveness: Liveness | None = None
     face_match: FaceMatch | None = None
+    authentication: str = ""
+    consent: Consent | None = None
+    identity_check: str | None = None  # the outcome and the policy's decision, when there was a check
     # Image bytes stay out of repr: a logged SignerEntry must not dump megabytes.
     document_front: bytes | None = field(default=None, repr=False)
     document_back: bytes | None = field(default=None, repr=False)
@@ -182,8 +175,12 @@ class ManifestData:
     branch_cnpj: str
     verification_url: str
     envelope_id: int | None = None
-    clock_source: str = CLOCK_NTP
+    clock_source: str = wording.CLOCK_NTP
     seal_level: str = "B-B"  # PAdES level of the seal about to be applied (B-B, B-T, B-LTA)
+    identity_policy: str = ""
+    review: str | None = None  # the manual review's state in words, when one applies
+    consent_texts: list[ConsentText] = field(default_factory=list)
+    seal: SealInfo | None = None
     signers: list[SignerEntry] = field(default_factory=list)
     events: list[EventEntry] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)  # the originals embedded in the final PDF
@@ -200,7 +197,8 @@ def verification_url(public_url: str, code: str) -> str:
     return f"{public_url.rstrip('/')}/verificar?codigo={quote(code)}"
 
 
-def collect(envelope: Envelope, *, public_url: str, tsa_url: str | None = None) -> ManifestData:
+def collect(envelope: Envelope, *, public_url: str, tsa_url: str | None = None,
+            seal: SealInfo | None = None) -> ManifestData:
     """Gather the manifest's plain data from an envelope, its signers' evidence, event log and attachments."""
     version = envelope.template_version
     status, completed_at = envelope.status, envelope.completed_at
@@ -225,7 +223,11 @@ def collect(envelope: Envelope, *, public_url: str, tsa_url: str | None = None) 
         branch_cnpj=format_cpf_cnpj(envelope.branch.cnpj),
         verification_url=verification_url(public_url, envelope.public_code),
         envelope_id=envelope.id,
-        clock_source=clock_source(tsa_url),
+        clock_source=wording.clock_source(tsa_url),
+        identity_policy=wording.policy_sentence(envelope.identity_policy),
+        review=wording.review_sentence(envelope),
+        consent_texts=wording.consent_texts(envelope.signers),
+        seal=seal,
         signers=[_signer_entry(s, events) for s in envelope.signers],
         events=[event_entry(e) for e in events],
         attachments=attached.of_envelope(envelope),
@@ -273,37 +275,33 @@ def _signer_entry(signer: Signer, events: list[Event]) -> SignerEntry:
     ip = (device.data.get("ip") if device else None) or (source.ip if source else None)
     port = (device.data.get("port") if device and device.data.get("ip") else None) or (source.port if source else None)
     user_agent = (device.data.get("user_agent") if device else None) or (source.user_agent if source else None)
-    kind, os_name, browser = describe_user_agent(user_agent)
+    kind, os_name, browser = devices.describe_user_agent(user_agent)
+    liveness, face_match = _liveness(ev.get(EvidenceKind.LIVENESS)), _face_match(ev.get(EvidenceKind.FACE_MATCH))
+    geolocation = _geolocation(ev.get(EvidenceKind.GEOLOCATION), automatic)
+    found = policy.outcome(signer)
+    decision = policy.decision_for(signer.envelope.identity_policy, found)
     return SignerEntry(
         order=signer.order, role=signer.role, name=strip_bidi(signer.name), cpf=format_cpf_cnpj(signer.cpf),
         email=signer.email or "", phone=format_phone(signer.phone), channel=signer.channel, status=signer.status,
         ip=ip, port=port, user_agent=user_agent, device=kind, os=os_name, browser=browser,
-        geolocation=_geolocation(ev.get(EvidenceKind.GEOLOCATION), automatic),
+        geolocation=geolocation,
         viewed_at=signer.viewed_at, identity_confirmed_at=signer.identity_confirmed_at, read_at=signer.read_at,
         signed_at=signer.signed_at, declined_at=signer.declined_at, decline_reason=signer.decline_reason,
         document_sha256_seen=signer.document_sha256_seen, served=_served(signer, events), automatic=automatic,
         signature_method=method,
         require_document_photo=signer.require_document_photo, require_selfie=signer.require_selfie,
-        reading=_reading(ev.get(EvidenceKind.READING)), liveness=_liveness(ev.get(EvidenceKind.LIVENESS)),
-        face_match=_face_match(ev.get(EvidenceKind.FACE_MATCH)),
+        reading=_reading(ev.get(EvidenceKind.READING)), liveness=liveness, face_match=face_match,
+        authentication=wording.authentication(
+            signer, automatic=automatic, front=ev.get(EvidenceKind.DOCUMENT_FRONT),
+            liveness=liveness.result if liveness else None,
+            face_match=face_match.verdict if face_match and face_match.performed else None,
+            geolocated=geolocation.latitude is not None),
+        consent=None if automatic else wording.consent_of(signer),
+        identity_check=f"{found.label}; decisão: {decision.label}" if found and decision else None,
         document_front=_file(ev.get(EvidenceKind.DOCUMENT_FRONT)),
         document_back=_file(ev.get(EvidenceKind.DOCUMENT_BACK)),
         selfie=_file(ev.get(EvidenceKind.SELFIE)), signature=_file(signature),
     )
-
-
-def describe_user_agent(user_agent: str | None) -> tuple[str, str, str]:
-    """(device, operating system, browser) in words, from a User-Agent header."""
-    if not user_agent:
-        return NOT_COLLECTED, NOT_COLLECTED, NOT_COLLECTED
-    ua = parse_user_agent(user_agent)
-    kind = "Celular" if ua.is_mobile else "Tablet" if ua.is_tablet else "Computador" if ua.is_pc else "Dispositivo"
-    model = " ".join(p for p in (ua.device.brand, ua.device.model) if p and not p.startswith("Generic"))
-    return f"{kind} {model}".strip(), _named(ua.os), _named(ua.browser)
-
-
-def _named(part: Any) -> str:
-    return "não identificado" if part.family == "Other" else f"{part.family} {part.version_string}".strip()
 
 
 def _geolocation(row: Evidence | None, automatic: bool) -> Geolocation:

@@ -65,6 +65,28 @@ def _number(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
 
 
+SENSITIVE = ("Fotos do documento, selfie e localização são dados pessoais, e os dados biométricos são dados sensíveis "
+             "(Lei nº 13.709/2018, LGPD, art. 11); controlador: o provedor; operador: Firma.")
+
+
+def privacy_sentence(data: ManifestData) -> str:
+    """The LGPD paragraph, stating only what each signer's evidence shows about consent and collection."""
+    def biometric(s) -> bool:  # without a consent entry (plain data), the images themselves tell
+        return s.consent.before_collection is not None if s.consent else bool(s.document_front or s.selfie)
+    collected = [s for s in data.signers if biometric(s)]
+    if not collected:
+        return ("Nenhum dado biométrico foi coletado neste envelope. Os dados pessoais registrados foram tratados "
+                "somente para executar e comprovar a assinatura (Lei nº 13.709/2018, LGPD).")
+    late = [s.name for s in collected if not (s.consent and s.consent.before_collection)]
+    if not late:
+        return (f"{SENSITIVE} Foram tratados com o consentimento específico e destacado de cada signatário, dado na "
+                "etapa de consentimento antes da primeira coleta (horários na seção de cada signatário), somente "
+                "para comprovar a assinatura.")
+    others = " Para os demais, o consentimento foi dado antes da coleta." if len(late) < len(collected) else ""
+    return (f"{SENSITIVE} Para {', '.join(late)}, não há registro de consentimento para dados biométricos anterior "
+            f"à primeira coleta.{others}")
+
+
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
 )
@@ -90,6 +112,7 @@ def manifest_html(data: ManifestData, *, evidence_sha256: str | None = None) -> 
         m=data, signers=list(zip(data.signers, thumbs, digests)), qr=qr_data_uri(data.verification_url),
         evidence_sha256=evidence_sha256,
         not_collected=NOT_COLLECTED, automatic_note=AUTOMATIC_NOTE, thumb_rows=THUMB_ROWS,
+        privacy=privacy_sentence(data),
     )
 
 

@@ -10,7 +10,8 @@ from firma.models import Evidence, Signer, utcnow
 from firma.platform import storage
 from firma.platform.tokens import sha256_hex
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/json": "json", "application/zip": "zip"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/json": "json", "application/zip": "zip",
+              "text/plain": "txt"}
 
 
 class EvidenceLocked(RuntimeError):

@@ -12,7 +12,7 @@ from flask import current_app
 
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
-from firma.identity import facematch, faces, liveness, photos
+from firma.identity import facematch, faces, liveness, photos, policy
 from firma.models import EventType, Evidence, EvidenceKind, Signer
 from firma.platform import storage
 from firma.platform.errors import Refusal
@@ -117,7 +117,7 @@ def _representative(frames: list[bytes], result: liveness.LivenessResult) -> byt
 
 def save_fallback_selfie(signer: Signer, data: bytes, info: RequestInfo) -> Evidence:
     """Without a camera stream, a single photo: recorded honestly as liveness not verified."""
-    if not signer.allow_liveness_fallback:
+    if not policy.allows_fallback(signer):
         raise Refusal("Este documento exige a selfie com a câmera ao vivo. Abra o link no navegador do "
                         "celular (Chrome ou Safari) e permita o uso da câmera.")
     photo = _photo(signer, data)
@@ -137,9 +137,13 @@ def save_fallback_selfie(signer: Signer, data: bytes, info: RequestInfo) -> Evid
 
 
 def match_faces(signer: Signer, info: RequestInfo) -> Evidence | None:
-    """Compare the selfie with the document's face when both exist; without the extra, say so."""
+    """Compare the selfie with the document's face when both exist (without the extra, say so), then judge it."""
     selfie, front = store.latest(signer, EvidenceKind.SELFIE), store.latest(signer, EvidenceKind.DOCUMENT_FRONT)
-    if selfie is None or front is None or not front.data.get("face_found"):
+    if selfie is None:
         return None
-    result = facematch.match_faces(storage.read(selfie.path), storage.read(front.path))
-    return store.save(signer, EvidenceKind.FACE_MATCH, info=info, data=result.to_dict())
+    row = None
+    if front is not None and front.data.get("face_found"):
+        result = facematch.match_faces(storage.read(selfie.path), storage.read(front.path))
+        row = store.save(signer, EvidenceKind.FACE_MATCH, info=info, data=result.to_dict())
+    policy.assess(signer, info)
+    return row

@@ -6,9 +6,11 @@ from firma.models.records import (
     Contact, Contract, Customer, DocumentTemplate, ServiceOrder, Subject, TemplateTermLink, TemplateVersion, Term,
 )
 from firma.models.vocabulary import (
-    SIGNER_CHANNELS, BatchItemStatus, BatchStatus, Channel, ContractStatus, DeliveryPurpose, DeliveryStatus,
-    DocumentKind, EnvelopeStatus, EventType, EvidenceKind, FinaliseState, GeolocationStatus, LabelledEnum,
-    LivenessChallenge, SignatureMethod, SignerRole, SignerStatus, StaffRole, TemplateKind,
+    SIGNER_CHANNELS, BatchItemStatus, BatchStatus, BiometricRefusal, Channel, ContractStatus, DeliveryPurpose,
+    DeliveryStatus, DocumentKind, EnvelopeStatus, EventType, EvidenceKind, FinaliseState, GeolocationStatus,
+    IdentityCheckDecision, IdentityCheckOutcome, IdentityCheckPolicy, LabelledEnum,
+    LivenessChallenge, ReviewDecision, ReviewState,
+    SignatureMethod, SignerRole, SignerStatus, StaffRole, TemplateKind,
 )
 
 __all__ = [
@@ -18,5 +20,6 @@ __all__ = [
     "SIGNER_CHANNELS", "BatchItemStatus", "BatchStatus", "Channel",
     "ContractStatus", "DeliveryPurpose", "DeliveryStatus", "DocumentKind", "EnvelopeStatus", "EventType",
     "EvidenceKind", "FinaliseState", "GeolocationStatus", "LabelledEnum", "LivenessChallenge", "SignatureMethod",
-    "SignerRole", "SignerStatus", "StaffRole", "TemplateKind",
+    "SignerRole", "SignerStatus", "StaffRole", "TemplateKind", "BiometricRefusal", "IdentityCheckDecision", "IdentityCheckOutcome",
+    "IdentityCheckPolicy", "ReviewDecision", "ReviewState",
 ]

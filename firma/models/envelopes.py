@@ -8,7 +8,7 @@ from firma.extensions import db
 from firma.models.base import UTCDateTime, coded, created_at, utcnow
 from firma.models.vocabulary import (
     BatchItemStatus, BatchStatus, Channel, DeliveryPurpose, DeliveryStatus, DocumentKind, EnvelopeStatus, EventType,
-    EvidenceKind, FinaliseState, SignerRole, SignerStatus,
+    EvidenceKind, FinaliseState, IdentityCheckPolicy, ReviewState, SignerRole, SignerStatus,
 )
 
 
@@ -47,6 +47,11 @@ class Envelope(db.Model):
     created_at: Mapped[datetime] = created_at()
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    identity_policy: Mapped[IdentityCheckPolicy] = coded(IdentityCheckPolicy, 10, default=IdentityCheckPolicy.REVIEW)
+    review_state: Mapped[ReviewState] = coded(ReviewState, 10, default=ReviewState.NONE, index=True)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[str | None] = mapped_column(String(254))  # a staff e-mail, or "api:<integration>"
 
     integration = relationship("Integration")
     branch = relationship("Branch")
@@ -92,6 +97,8 @@ class Signer(db.Model):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    biometrics_refused: Mapped[bool] = mapped_column(Boolean, default=False)
     document_sha256_seen: Mapped[str | None] = mapped_column(String(64))
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,6 +17,7 @@ PERMISSIONS = {
     "manage_integrations": "Gerenciar integrações e parâmetros",
     "manage_users": "Gerenciar usuários",
     "manage_records": "Gerenciar clientes, contratos e ordens de serviço",
+    "review_identity": "Revisar verificações de identidade",
 }
 ROLE_PERMISSIONS = {
     StaffRole.ADMIN: set(PERMISSIONS),
@@ -83,6 +84,8 @@ class Integration(db.Model):
     require_selfie: Mapped[bool] = mapped_column(Boolean, default=True)
     geolocation: Mapped[str] = mapped_column(String(10), default="optional")  # required | optional
     allow_liveness_fallback: Mapped[bool] = mapped_column(Boolean, default=True)
+    identity_policy: Mapped[str] = mapped_column(String(10), default="review")  # an IdentityCheckPolicy
+    biometric_refusal: Mapped[str] = mapped_column(String(20), default="decline")  # a BiometricRefusal
     representative_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     witness_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     email_subject_client: Mapped[str] = mapped_column(String(200), default="")

@@ -122,6 +122,7 @@ class Contract(db.Model):
     activate_on_signature: Mapped[bool] = mapped_column(Boolean, default=True)
     require_selfie: Mapped[str] = mapped_column(String(7), default="default")
     require_document_photo: Mapped[str] = mapped_column(String(7), default="default")
+    identity_policy: Mapped[str] = mapped_column(String(10), default="default")  # default | an IdentityCheckPolicy
     witness_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at()

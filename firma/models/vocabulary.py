@@ -158,6 +158,8 @@ class EventType(LabelledEnum):
     ENVELOPE_FINALISE_FAILED = "envelope.finalise_failed", "Falha ao gerar o documento final"
     ENVELOPE_COMPLETED = "envelope.completed", "Documento final gerado e selado"
     ENVELOPE_LTA_REFRESHED = "envelope.lta_refreshed", "Novo carimbo do tempo de arquivamento (LTA) no documento final"
+    ENVELOPE_REVIEW_REQUIRED = "envelope.review_required", "Revisão manual da identificação solicitada"
+    ENVELOPE_REVIEW_DECIDED = "envelope.review_decided", "Revisão manual da identificação decidida"
     CONTRACT_ACTIVATED = "contract.activated", "Contrato ativado"
     SIGNER_ADDED = "signer.added", "Signatário incluído"
     SIGNER_CONTACT_UPDATED = "signer.contact_updated", "Contato do signatário corrigido"
@@ -166,10 +168,14 @@ class EventType(LabelledEnum):
     SIGNER_IDENTITY_CONFIRMED = "signer.identity_confirmed", "Identidade confirmada (CPF)"
     SIGNER_IDENTITY_FAILED = "signer.identity_failed", "CPF informado não confere"
     SIGNER_DOCUMENT_SERVED = "signer.document_served", "Documento exibido ao signatário"
+    SIGNER_CONSENTED = "signer.consented", "Termos da assinatura eletrônica aceitos"
+    SIGNER_BIOMETRIC_CONSENT = "signer.biometric_consent", "Tratamento de dados biométricos autorizado"
+    SIGNER_BIOMETRIC_REFUSED = "signer.biometric_refused", "Tratamento de dados biométricos não autorizado"
     SIGNER_READ = "signer.read", "Leitura do documento concluída"
     SIGNER_DOCUMENT_PHOTO = "signer.document_photo", "Foto do documento registrada"
     SIGNER_PHOTO_REJECTED = "signer.photo_rejected", "Foto recusada"
     SIGNER_LIVENESS = "signer.liveness", "Prova de vida realizada"
+    SIGNER_IDENTITY_CHECK = "signer.identity_check", "Verificação de identidade avaliada"
     SIGNER_SIGNATURE_CAPTURED = "signer.signature_captured", "Assinatura registrada"
     SIGNER_GEOLOCATION = "signer.geolocation", "Localização registrada"
     SIGNER_SIGNED = "signer.signed", "Documento assinado"
@@ -195,7 +201,8 @@ class EvidenceKind(LabelledEnum):
     SIGNATURE = "signature", "Assinatura"
     GEOLOCATION = "geolocation", "Localização"
     DEVICE = "device", "Dispositivo"
-    CONSENT = "consent", "Consentimento"
+    CONSENT = "consent", "Termos da assinatura eletrônica"
+    BIOMETRIC_CONSENT = "biometric_consent", "Consentimento para dados biométricos"
 
 
 class GeolocationStatus(LabelledEnum):
@@ -222,3 +229,52 @@ class SignatureMethod(LabelledEnum):
     DRAWN = "drawn", "desenhada"
     TYPED = "typed", "nome digitado"
     STORED = "stored", "armazenada"
+
+
+class IdentityCheckPolicy(LabelledEnum):
+    """What happens when the face match fails or liveness could not be verified."""
+
+    BLOCK = "block", "Bloquear (nova tentativa, depois recusa)"
+    REVIEW = "review", "Revisão manual antes de ativar"
+    RECORD = "record", "Apenas registrar"
+
+
+class IdentityCheckOutcome(LabelledEnum):
+    """What the identity check of one signer found."""
+
+    PASSED = "passed", "identificação confirmada"
+    FACE_MISMATCH = "face_mismatch", "rostos diferentes na comparação facial"
+    LIVENESS_NOT_VERIFIED = "liveness_not_verified", "prova de vida não verificada"
+    WITHOUT_BIOMETRICS = "without_biometrics", "sem biometria (consentimento não dado)"
+
+
+class IdentityCheckDecision(LabelledEnum):
+    """What the identity-check policy did with one signer's outcome."""
+
+    ACCEPTED = "accepted", "aceita"
+    BLOCKED = "blocked", "bloqueada: nova tentativa exigida"
+    REVIEW = "review", "encaminhada para revisão manual"
+    RECORDED = "recorded", "apenas registrada (a política não bloqueia)"
+
+
+class BiometricRefusal(LabelledEnum):
+    """What a signer's refusal of biometric consent leads to, per integration."""
+
+    DECLINE = "decline", "Recusar a assinatura"
+    WITHOUT_BIOMETRICS = "without_biometrics", "Assinar sem biometria"
+
+
+class ReviewState(LabelledEnum):
+    """Where the manual review of an envelope's identity checks stands."""
+
+    NONE = "none", "Sem revisão"
+    REQUIRED = "required", "Aguardando revisão"
+    APPROVED = "approved", "Aprovado na revisão"
+    REJECTED = "rejected", "Reprovado na revisão"
+
+
+class ReviewDecision(LabelledEnum):
+    """A reviewer's verdict."""
+
+    APPROVE = "approve", "Aprovar"
+    REJECT = "reject", "Reprovar"

@@ -6,14 +6,14 @@ from firma.documents import sandbox
 from firma.documents.contexts import sample_context
 from firma.documents.sandbox import TemplateError
 from firma.extensions import db
-from firma.models import Integration, User
+from firma.models import BiometricRefusal, IdentityCheckPolicy, Integration, User
 from firma.platform import outbound
 from firma.platform.errors import Refusal
 
 TAB_FIELDS = {
     "integracao": ("description", "integrator", "active"),
     "configuracoes": ("send_method", "require_document_photo", "require_selfie", "geolocation",
-                      "allow_liveness_fallback", "representative_id", "witness_id", "link_lifetime_days",
+                      "allow_liveness_fallback", "identity_policy", "biometric_refusal", "representative_id", "witness_id", "link_lifetime_days",
                       "reminder_every_days", "reminder_max"),
     "notificacoes": ("email_subject_client", "email_body_client", "email_subject_witness", "email_body_witness",
                      "whatsapp_template_client", "whatsapp_text_client", "whatsapp_template_witness",
@@ -43,6 +43,10 @@ def _check(data: dict) -> dict:
         raise Refusal("Método de envio inválido.", "send_method")
     if "geolocation" in data and data["geolocation"] not in ("required", "optional"):
         raise Refusal("Opção de geolocalização inválida.", "geolocation")
+    if "identity_policy" in data and data["identity_policy"] not in tuple(IdentityCheckPolicy):
+        raise Refusal("Política de verificação de identidade inválida.", "identity_policy")
+    if "biometric_refusal" in data and data["biometric_refusal"] not in tuple(BiometricRefusal):
+        raise Refusal("Opção inválida para a recusa de dados biométricos.", "biometric_refusal")
     if "whatsapp_provider" in data and data["whatsapp_provider"] not in ("console", "meta", "opa"):
         raise Refusal("Provedor de WhatsApp inválido.", "whatsapp_provider")
     for key, low, high in (("link_lifetime_days", 1, 90), ("reminder_every_days", 0, 30), ("reminder_max", 0, 10)):

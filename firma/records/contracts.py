@@ -13,7 +13,9 @@ from firma.delivery import deliveries
 from firma.envelopes import create
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.extensions import db
-from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, Settings, Term, User
+from firma.models import (
+    Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, IdentityCheckPolicy, Settings, Term, User,
+)
 from firma.org import staff
 from firma.platform.errors import Refusal
 
@@ -39,7 +41,8 @@ def _price(value) -> Decimal:
 def new_contract_defaults() -> dict:
     """Field defaults of a new contract, from the general parameters."""
     return {"use_digital_signature": Settings.get().digital_signature_default, "activate_on_signature": True,
-            "require_selfie": "default", "require_document_photo": "default", "due_day": 10, "loyalty_months": 12}
+            "require_selfie": "default", "require_document_photo": "default",
+            "identity_policy": "default", "due_day": 10, "loyalty_months": 12}
 
 
 def _has_live_envelope(contract: Contract) -> bool:
@@ -107,6 +110,8 @@ def save_contract(contract: Contract | None, data: dict, *, by: User | None = No
     for key in ("require_selfie", "require_document_photo"):
         if data.get(key, "default") not in ("default", "yes", "no"):
             raise Refusal("Opção inválida.", key)
+    if data.get("identity_policy", "default") not in ("default", *IdentityCheckPolicy):
+        raise Refusal("Política de verificação de identidade inválida.", "identity_policy")
     if not 1 <= int(data.get("due_day") or 10) <= 31:
         raise Refusal("Dia de vencimento entre 1 e 31.", "due_day")
     if contract is None:
@@ -122,6 +127,8 @@ def save_contract(contract: Contract | None, data: dict, *, by: User | None = No
     contract.activate_on_signature = bool(data.get("activate_on_signature"))
     contract.require_selfie = data.get("require_selfie", "default")
     contract.require_document_photo = data.get("require_document_photo", "default")
+    if "identity_policy" in data:  # an API body or form without the field keeps the contract's choice
+        contract.identity_policy = data["identity_policy"] or "default"
     contract.witness = witness
     db.session.flush()
     envelope = None

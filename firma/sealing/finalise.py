@@ -11,9 +11,10 @@ from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
 
 from firma.config import ConfigError, seal_passphrase
-from firma.evidence import attachments, audit, manifest, manifest_pdf
+from firma.evidence import attachments, audit, manifest, manifest_pdf, wording
 from firma.extensions import db
-from firma.models import Envelope, EventType, FinaliseState, Signer, SignerStatus, utcnow
+from firma.identity import policy
+from firma.models import Envelope, EventType, FinaliseState, ReviewState, Signer, SignerStatus, utcnow
 from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.tokens import sha256_hex
 from firma.sealing import assemble, ltv, revocation, seal, trust
@@ -139,9 +140,11 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
 def build_final_pdf(envelope: Envelope) -> bytes:
     """Original + manifest + attached originals + evidence.json, merged and then sealed."""
     cfg = current_app.config
-    level = cfg.get("SEAL_LEVEL") or "B-B"
-    data = replace(manifest.collect(envelope, public_url=cfg["PUBLIC_URL"],
-                                    tsa_url=cfg["TSA_URL"] if level != "B-B" else None), seal_level=level)
+    seal_key = sealer()
+    level = seal_key.level
+    tsa_url = seal_key.tsa_url if level != "B-B" else None  # a B-B seal must not name a TSA it does not carry
+    data = replace(manifest.collect(envelope, public_url=cfg["PUBLIC_URL"], tsa_url=tsa_url,
+                                    seal=wording.seal_info(seal_key.certificate.dump(), tsa_url)), seal_level=level)
     version = envelope.template_version
     evidence_json = manifest.evidence_json(
         data, variables=envelope.variables or {}, artifacts=manifest.artifacts_of(envelope),
@@ -154,20 +157,31 @@ def build_final_pdf(envelope: Envelope) -> bytes:
     merged = assemble.assemble(storage.read(envelope.original_path), manifest_bytes,
                                [*data.attachments, attachments.evidence_file(evidence_json)], title=envelope.title)
     with metrics.SEAL_SECONDS.time():
-        return sealer().seal(merged, reason=f"Documento assinado eletronicamente — {envelope.public_code}",
+        return seal_key.seal(merged, reason=f"Documento assinado eletronicamente — {envelope.public_code}",
                              location=envelope.branch.city or "Brasil")
 
 
 def complete(envelope: Envelope, path: str, digest: str) -> None:
-    """Record the sealed PDF, mark the envelope completed and activate its contract."""
+    """Record the sealed PDF, mark the envelope completed and activate its contract (or wait for a review)."""
     now = utcnow()
     envelope.final_path, envelope.final_sha256 = path, digest
     envelope.status, envelope.completed_at = "completed", now
     envelope.finalise_state, envelope.finalise_error = "done", None
     audit.record(envelope, EventType.ENVELOPE_COMPLETED, final_sha256=digest)
+    if policy.needs_review(envelope):
+        envelope.review_state = ReviewState.REQUIRED
+        audit.record(envelope, EventType.ENVELOPE_REVIEW_REQUIRED, policy=envelope.identity_policy, signers=[
+            {"id": s.id, "name": s.name, "outcome": policy.outcome(s)} for s in envelope.signers
+            if policy.outcome(s) in policy.FAILURES])
+        return  # the contract (or term) waits for the reviewer's decision
+    activate(envelope, now)
+
+
+def activate(envelope: Envelope, now: datetime | None = None) -> None:
+    """Put into effect what the envelope signed: activate its contract (if so configured), mark its term signed."""
     contract = envelope.contract
     if envelope.kind == "contract" and contract is not None and contract.activate_on_signature:
-        contract.status, contract.activated_at = "active", now
+        contract.status, contract.activated_at = "active", now or utcnow()
         audit.record(envelope, EventType.CONTRACT_ACTIVATED, contract=contract.number)
     if envelope.kind == "term" and envelope.term is not None:
         envelope.term.signed = True

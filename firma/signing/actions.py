@@ -131,7 +131,7 @@ def confirm(signer: Signer, *, consent: bool, info: RequestInfo) -> None:
     if missing:
         raise Refusal("Ainda faltam etapas antes de confirmar.")
     if not consent:
-        raise Refusal("Para assinar, marque que concorda com a assinatura eletrônica e o uso dos seus dados.")
+        raise Refusal("Para assinar, marque que concorda em assinar este documento.")
     document_sha256 = served.seen_document_sha256(signer)
     geo = store.latest(signer, EvidenceKind.GEOLOCATION)
     audit.lock_envelope(signer.envelope_id)  # before any evidence row, in the order every writer takes its locks
@@ -140,18 +140,12 @@ def confirm(signer: Signer, *, consent: bool, info: RequestInfo) -> None:
     if geo is None:
         record_geolocation(signer, status=GeolocationStatus.NOT_SHARED, info=info)
     store.save(signer, EvidenceKind.DEVICE, info=info, data=store.device(info))
-    store.save(signer, EvidenceKind.CONSENT, info=info, data={
-        "electronic_signature": True, "biometric_data": signer.require_selfie or signer.require_document_photo,
-        "text": CONSENT_TEXT,
-    })
-    mark_signed(signer, info=info, document_sha256=document_sha256, automatic=False)
+    mark_signed(signer, info=info, document_sha256=document_sha256, automatic=False, agreement=AGREEMENT_TEXT)
 
 
-CONSENT_TEXT = (
-    "Concordo em assinar eletronicamente este documento e autorizo o tratamento dos meus dados pessoais, "
-    "inclusive biométricos (fotos do documento e selfie), para comprovar minha identidade nesta assinatura "
-    "(Lei 14.063/2020 e LGPD, Lei 13.709/2018)."
-)
+# The act of signing, on the confirm step; the terms and the biometric consent were given on the consent step.
+AGREEMENT_TEXT = "Li o documento e concordo em assiná-lo eletronicamente."
+BIOMETRIC_REFUSED_REASON = "Não autorizou o tratamento de dados biométricos exigido para esta assinatura."
 
 
 def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
@@ -173,7 +167,7 @@ def decline(signer: Signer, reason: str, info: RequestInfo) -> None:
     audit.record(envelope, EventType.SIGNER_DECLINED, signer=signer, info=info, reason=reason[:1000])
 
 
-def mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool) -> None:
+def mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, automatic: bool, **details) -> None:
     """Claim the signature, then record it and its audit event; shared by the signer's confirm and automatic signing.
 
     A double tap that loses the claim raises AlreadyDone; its transaction (evidence included) must be rolled back.
@@ -181,7 +175,7 @@ def mark_signed(signer: Signer, *, info: RequestInfo, document_sha256: str, auto
     claim(signer, SignerStatus.SIGNED)
     signer.signed_at, signer.document_sha256_seen = utcnow(), document_sha256
     audit.record(signer.envelope, EventType.SIGNER_SIGNED, signer=signer, info=info, document_sha256=document_sha256,
-                 automatic=automatic)
+                 automatic=automatic, **details)
     envelope_id = signer.envelope_id
     if signer.envelope.all_signed:
         outbox.after_commit(lambda: finalise.request(envelope_id))

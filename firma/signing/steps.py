@@ -1,6 +1,7 @@
 """Which steps a signer goes through, which are done, and which one opens next."""
 
 from firma.evidence import store
+from firma.identity import policy
 from firma.models import EvidenceKind, Signer
 from firma.platform.errors import Refusal
 
@@ -13,10 +14,10 @@ class Locked(Refusal):
 
 def steps_for(signer: Signer) -> list[str]:
     """The signer's steps in order, from the envelope's requirements."""
-    steps = ["welcome", "read"]
-    if signer.require_document_photo:
+    steps = ["welcome", "consent", "read"]  # consent comes before any biometric capture
+    if signer.require_document_photo and not signer.biometrics_refused:
         steps.append("document")
-    if signer.require_selfie:
+    if signer.require_selfie and not signer.biometrics_refused:
         steps.append("selfie")
     if signer.role != "validator":
         steps.append("signature")
@@ -27,6 +28,8 @@ def is_step_done(signer: Signer, step: str) -> bool:
     """Whether the signer has finished this step."""
     if step == "welcome":
         return signer.identity_confirmed_at is not None
+    if step == "consent":
+        return signer.consented_at is not None
     if step == "read":
         return signer.read_at is not None
     if step == "document":
@@ -35,7 +38,8 @@ def is_step_done(signer: Signer, step: str) -> bool:
         return bool(front and front.data.get("face_found")) and back is not None
     if step == "selfie":
         result = store.latest(signer, EvidenceKind.LIVENESS)
-        return bool(result and (result.data.get("passed") or result.data.get("accepted_fallback")))
+        passed = bool(result and (result.data.get("passed") or result.data.get("accepted_fallback")))
+        return passed and not policy.blocked(signer)
     if step == "signature":
         return store.latest(signer, EvidenceKind.SIGNATURE) is not None
     if step == "confirm":

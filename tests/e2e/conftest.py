@@ -8,6 +8,7 @@
 - `launch_phone(video, geolocation=...)`: a 360x740 Android Chrome context on a fresh Chromium whose
   fake camera plays `video` (.y4m); camera permission granted, geolocation granted (a fixed point in
   Campinas) or not granted. Returns a Playwright Page; everything is closed at teardown.
+- `desk`: a 1280x900 desktop Chromium page for the staff panel.
 - `serve_static(files, host="localhost")`: a second loopback HTTP server serving the given files; as
   "localhost" it is another site than the app's 127.0.0.1 (so the app is a third party in its iframe).
 Never `playwright install`: we launch /usr/bin/chromium through `executable_path`.
@@ -157,6 +158,16 @@ def playwright_driver():
 
     with sync_playwright() as driver:
         yield driver
+
+
+@pytest.fixture()
+def desk(playwright_driver):
+    """A desktop Chromium page (1280x900, pt-BR) for the staff panel; closed at teardown."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="pt-BR").new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    browser.close()
 
 
 @pytest.fixture()

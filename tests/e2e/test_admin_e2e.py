@@ -15,7 +15,7 @@ from firma.models import (
     User,
 )
 from firma.platform.outbox import commit
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, random_cpf
+from tests.e2e.conftest import random_cpf
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "senha-do-painel-123"
@@ -39,15 +39,6 @@ def panel(live_server):
         commit()
         return {"n": n, "email": admin.email, "branch": branch.id, "customer": customer.id,
                 "template": template.id, "admin": admin.id}
-
-
-@pytest.fixture()
-def desk(playwright_driver):
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="pt-BR").new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    browser.close()
 
 
 def log_in(page, base: str, email: str) -> None:

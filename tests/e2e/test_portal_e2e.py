@@ -37,6 +37,9 @@ def test_sign_inside_a_portal_iframe_without_cookies(live_server, make_envelope,
     frame = page.frame_locator("#firma")
     frame.locator("#cpf").fill(live.cpf)
     frame.locator("text=Continuar").click()
+    frame.locator('[data-step="consent"]').wait_for()
+    frame.locator("input[name=terms]").check()
+    frame.locator("button:has-text('Autorizo e continuar')").click()
     frame.locator("[data-page]").last.scroll_into_view_if_needed()
     frame.locator("input[name=have_read]").check()
     frame.locator("form button[type=submit]").click()
@@ -61,7 +64,7 @@ def test_sign_inside_a_portal_iframe_without_cookies(live_server, make_envelope,
     received = page.evaluate("window.received")
     assert {m["origin"] for m in received} == {live_server.url}
     steps = [m["step"] for m in received if m["type"] == "firma:step"]
-    assert steps[:3] == ["welcome", "read", "selfie"] and steps[-1] == "done"
+    assert steps[:4] == ["welcome", "consent", "read", "selfie"] and steps[-1] == "done"
     assert page.context.cookies() == []
 
 

@@ -30,6 +30,7 @@ def walk_to_selfie(page, live) -> None:
     page.goto(live.url)
     page.fill("#cpf", live.cpf)
     page.click("text=Continuar")
+    give_consent(page)
     page.locator("[data-page]").last.scroll_into_view_if_needed()
     page.check("input[name=have_read]")
     page.click("form button[type=submit]")
@@ -38,6 +39,13 @@ def walk_to_selfie(page, live) -> None:
     page.wait_for_selector('form[data-capture="front"].sent')
     page.set_input_files("#photo-back", big_photo(faces.no_face_jpeg((1000, 630))))
     page.wait_for_selector('[data-step="selfie"]')
+
+
+def give_consent(page) -> None:
+    """The consent step: the signature terms, then the highlighted biometric consent."""
+    page.wait_for_selector('[data-step="consent"]')
+    page.check("input[name=terms]")
+    page.click("button:has-text('Autorizo e continuar')")
 
 
 def sign_rest(page, *, share_location: bool) -> None:
@@ -89,7 +97,7 @@ def test_sign_on_a_phone_from_link_to_sealed_pdf(live_server, make_envelope, lau
     live = make_envelope()
     page = launch_phone(faces.challenge_loop_y4m(tmp_path / "face.y4m"), geolocation=share_location)
     walk_to_selfie(page, live)
-    assert "Passo 4 de 6" in page.text_content("#step")
+    assert "Passo 5 de 7" in page.text_content("#step")
     sign_rest(page, share_location=share_location)
     assert "Pronto" in page.text_content("#step")
     page.wait_for_selector("text=Baixar documento assinado")
