@@ -39,6 +39,11 @@ class TimedConnection(Connection):
             raise
         return host
 
+    def __del__(self):
+        # A worker thread ended with its connection open: close the socket (no QUIT; nobody waits for it).
+        if self.host is not None:
+            self.host.close()
+
 
 def send(state, mail: MailMessage) -> None:
     """Send `mail` on this thread's connection (opened when missing, stale or for other settings); raises SMTP errors."""
