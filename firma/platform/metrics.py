@@ -7,8 +7,10 @@ marks a dead worker's files). Envelopes by status are not counted by the process
 them at scrape time with one GROUP BY, so every worker answers the same numbers; so is the queue's depth by job.
 """
 import hmac
+import logging
 import os
 import time
+from datetime import datetime, timezone
 
 from flask import Flask, Response, abort, g, request
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
@@ -62,20 +64,29 @@ class QueueCollector:
         self.app = app
 
     def collect(self):
-        """Yield firma_jobs_queued{job,state} and firma_queue_depth (every ready message, any job)."""
+        """Yield firma_jobs_queued{job,state} and firma_queue_depth (every message in the queue, any job)."""
         from firma.platform import jobs  # jobs imports this module for its counters
 
         huey = jobs.queue(self.app)
+        try:
+            yield from self._families(huey, jobs.names(self.app))
+        except Exception:  # the queue is down: /readyz says so; the other metrics still answer
+            logging.getLogger(__name__).warning("queue metrics unavailable", exc_info=True)
+
+    def _families(self, huey, names: list[str]):
         queued = GaugeMetricFamily("firma_jobs_queued", "Jobs waiting in the queue, by job name and state "
                                    "(ready, scheduled).", labels=["job", "state"])
-        counts = {(name, state): 0 for name in jobs.names(self.app) for state in ("ready", "scheduled")}
-        for state, messages in (("ready", huey.pending(limit=self.LIMIT)), ("scheduled", huey.scheduled(self.LIMIT))):
-            for message in messages:
-                counts[(message.name, state)] = counts.get((message.name, state), 0) + 1
+        counts = {(name, state): 0 for name in names for state in ("ready", "scheduled")}
+        now = datetime.now(timezone.utc).replace(tzinfo=None) if huey.utc else datetime.now()
+        # A delayed job waits in the queue with a future eta until a consumer moves it to the schedule.
+        waiting = [(m, "scheduled" if m.eta and m.eta > now else "ready") for m in huey.pending(limit=self.LIMIT)]
+        waiting += [(m, "scheduled") for m in huey.scheduled(self.LIMIT)]
+        for message, state in waiting:
+            counts[(message.name, state)] = counts.get((message.name, state), 0) + 1
         for (name, state), count in sorted(counts.items()):
             queued.add_metric([name, state], count)
         yield queued
-        total = GaugeMetricFamily("firma_queue_depth", "Every message ready in the queue, any job (exact).")
+        total = GaugeMetricFamily("firma_queue_depth", "Every message in the queue, any job (exact).")
         total.add_metric([], huey.pending_count())
         yield total
 
