@@ -93,6 +93,8 @@ def consumer(app: Flask, *, workers: int, worker_type: str = "thread", **options
     huey = queue(app)
     if worker_type == "process":
         huey.on_startup("firma_after_fork")(lambda: _after_fork(app))
+    # A polling queue (SQLite) is checked at least every second when idle (Huey's default backs off to 10 s).
+    options = {"initial_delay": 0.05, "max_delay": 1.0, **options}
     return huey.create_consumer(workers=workers, worker_type=worker_type, **options)
 
 
