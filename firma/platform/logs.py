@@ -29,7 +29,7 @@ _fields: contextvars.ContextVar[dict | None] = contextvars.ContextVar("firma_log
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # Route arguments whose values are secrets or personal data: logged as <name>, never as sent.
-SECRET_ARGS = frozenset({"token", "cpf_cnpj", "cpf", "document"})
+SECRET_ARGS = frozenset({"token", "cpf_cnpj", "cpf"})
 _LINK_PATH = re.compile(r"/(s|embed)/[^/\s?\"']+")
 _CUSTOMER_PATH = re.compile(r"/customers/[^/\s?\"']+")
 _CPF_CNPJ = re.compile(r"(?<![\w.])(\d{3}\.?\d{3}\.?\d{3}-?\d{2}|[\dA-Z]{2}\.?[\dA-Z]{3}\.?[\dA-Z]{3}/?[\dA-Z]{4}-?\d{2})"
