@@ -1,7 +1,7 @@
 """A batch of N contracts (default 1,000; BENCH_BATCH_N) rendered, enveloped and e-mailed to a local SMTP server
 by 1 and then 2 `firma worker --processes` processes sharing the Redis queue and PostgreSQL, as in production,
 beside bare WeasyPrint rendering the same N documents in one process; and the admin's p95 meanwhile (gunicorn,
-measured with wrk: one connection, a click every 50 ms, on the pages staff watch during a batch).
+measured with wrk: one connection, a staff member clicking twice a second through the pages watched during a batch).
 BENCH_DATABASE_URL (default: the firma_bench database, created) and BENCH_QUEUE_URL (redis://.../14) say where;
 each run starts from an empty database and queue. The job summary lines say where the workers' time went."""
 from __future__ import annotations
@@ -58,7 +58,7 @@ WRK_SCRIPT = """
 local paths = {%s}
 local i = 0
 request = function() i = i + 1; return wrk.format("GET", paths[(i %% #paths) + 1]) end
-delay = function() return 50 end
+delay = function() return 500 end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("FIRMA %%d %%.1f %%d\\n", summary.requests, latency:percentile(95) / 1000,
