@@ -1,18 +1,20 @@
 """gunicorn settings for Firma: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Workers and threads follow the CPU count (override with WEB_CONCURRENCY and GUNICORN_THREADS); the access
-log is one JSON object a line on stdout, with signing-link tokens cut out of the path. With several workers,
+log is one JSON object a line on stdout, with signing-link tokens and CPF/CNPJ values cut out of the path and
+the request id the app answered in X-Request-Id (the app's own JSON lines go to stderr, wsgi.py). With several workers,
 set PROMETHEUS_MULTIPROC_DIR to a folder of its own: it is emptied at start-up and each dead worker is
 marked, so /metrics sums every live worker's counters (see firma/platform/metrics.py).
 """
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 from gunicorn.glogging import Logger
 from prometheus_client import multiprocess
+
+from firma.platform import logs
 
 CPUS = os.cpu_count() or 1
 
@@ -28,25 +30,22 @@ max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
 
-# /s/<token>/... and /embed/<token>/... carry a signer's secret link token.
-_TOKEN_PATH = re.compile(r"^/(s|embed)/[^/]+")
-
-
 class JsonAccessLogger(Logger):
     """gunicorn's logger with one JSON object per request in the access log (safe quoting, no link tokens)."""
 
     def access(self, resp, req, environ, request_time):
-        """Log method, path without query or token, status, size, duration and client as one JSON line."""
+        """Log method, path without query or secrets, status, size, duration, client and request id as one JSON line."""
         if not self.cfg.accesslog:
             return
         entry = {
             "remote": environ.get("REMOTE_ADDR"),
             "method": environ.get("REQUEST_METHOD"),
-            "path": _TOKEN_PATH.sub(r"/\1/<token>", environ.get("PATH_INFO", "")),
+            "path": logs.safe_path(environ.get("PATH_INFO", "")),
             "status": int(str(resp.status).split()[0]),
             "bytes": getattr(resp, "sent", None),
             "ms": round(request_time.total_seconds() * 1000, 1),
             "user_agent": environ.get("HTTP_USER_AGENT"),
+            "request_id": next((v for k, v in resp.headers if k.lower() == "x-request-id"), None),
         }
         self.access_log.info(json.dumps(entry, ensure_ascii=False))
 

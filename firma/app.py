@@ -16,7 +16,7 @@ from firma.delivery import deliveries, reminders, webhooks
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import clients, errors, jobs, metrics, outbox
+from firma.platform import clients, errors, jobs, logs, metrics, outbox
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise, lta_refresh
 
@@ -25,7 +25,7 @@ JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise, lta_refresh)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
-    """Build the app: settings, extensions, jobs, the seal key, blueprints, headers, errors, helpers, commands."""
+    """Build the app: settings, logs, extensions, jobs, the seal key, blueprints, headers, errors, helpers, commands."""
     app = Flask(
         "firma",
         instance_relative_config=True,
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     )
     config.load(app, test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_logs(app)
     register_proxies(app)
     register_extensions(app)
     register_jobs(app)
@@ -46,6 +47,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_logs(app: Flask) -> None:
+    """A request id and one JSON log line per request; first, so even a refused request is logged."""
+    logs.init_app(app)
 
 
 def register_proxies(app: Flask) -> None:

@@ -28,6 +28,11 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sink.connections.append(session.peer)  # once per connection (smtplib greets once)
+        session.host_name = hostname
+        return responses
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.sink.refuse:
             return "550 5.1.1 Mailbox unavailable"
@@ -47,12 +52,14 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """Context manager: an SMTP server on 127.0.0.1; `refuse` lists recipients answered with 550."""
+    """Context manager: an SMTP server on 127.0.0.1; `refuse` lists recipients answered with 550;
+    `connections` lists the client address of each SMTP session."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.messages: list[Received] = []
         self.refuse: set[str] = set()
+        self.connections: list[tuple] = []  # the client address of every SMTP session greeted with EHLO
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpSink:

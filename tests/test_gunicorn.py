@@ -1,4 +1,4 @@
-"""gunicorn.conf.py for real: two workers, multiprocess metrics summed, a JSON access log without link tokens."""
+"""gunicorn.conf.py for real: two workers, multiprocess metrics summed, JSON access and app logs without link tokens."""
 import json
 import os
 import socket
@@ -79,7 +79,9 @@ def test_two_workers_share_one_metrics_view(app, tmp_path, instance_dir, seal_co
     assert not (folder / "counter_999999.db").exists()
     assert len({path.name for path in Path(folder).glob("histogram_*.db")}) == 2  # both workers wrote
     entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    assert {"method": "GET", "path": "/s/<token>", "status": 404}.items() <= next(
-        e for e in entries if e["path"].startswith("/s/")).items()
+    access = next(e for e in entries if e.get("path", "").startswith("/s/") and "logger" not in e)
+    assert {"method": "GET", "path": "/s/<token>", "status": 404}.items() <= access.items()
+    app_line = next(e for e in entries if e.get("logger") == "firma.request" and e["path"] == "/s/<token>")
+    assert app_line["request_id"] == access["request_id"] and app_line["status"] == 404  # the app's own JSON line
     assert "secret-link-token" not in log
     assert instance_dir  # the session's seal certificate, shared through seal_config

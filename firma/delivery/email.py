@@ -1,7 +1,8 @@
 """E-mail through Flask-Mail: HTML + plain text in the branch's colours, SMTP errors classified for retries.
 
 The SMTP settings are read from the app config at each send (not frozen at start-up), so settings changed
-in the admin or a test's config take effect, and every connection has a timeout.
+in the admin or a test's config take effect, and every connection has a timeout. Each worker thread or
+process keeps its SMTP connection open for the next message (`smtp_connection`).
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import current_app, render_template
-from flask_mail import Attachment, Connection, Mail, Message as MailMessage
+from flask_mail import Attachment, Mail, Message as MailMessage
 
+from firma.delivery import smtp_connection
 from firma.delivery.messages import Message
 from firma.models import Branch
 
-SMTP_TIMEOUT = 15
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
@@ -28,19 +29,6 @@ class EmailResult:
     status: str
     error: str | None = None
     message_id: str | None = None
-
-
-class _TimedConnection(Connection):
-    """Flask-Mail's connection with a socket timeout, so a silent SMTP server cannot hang a worker."""
-
-    def configure_host(self) -> smtplib.SMTP:
-        m = self.mail
-        host = (smtplib.SMTP_SSL if m.use_ssl else smtplib.SMTP)(m.server, m.port, timeout=SMTP_TIMEOUT)
-        if m.use_tls:
-            host.starttls()
-        if m.username and m.password:
-            host.login(m.username, m.password)
-        return host
 
 
 def build(to: str, message: Message, *, branch: Branch,
@@ -68,8 +56,7 @@ def send(to: str, message: Message, *, branch: Branch, attachment: tuple[str, by
     mail = build(to, message, branch=branch, attachment=attachment)
     state = Mail().init_mail(current_app.config, current_app.debug, current_app.testing)
     try:
-        with _TimedConnection(state) as connection:
-            connection.send(mail)
+        smtp_connection.send(state, mail)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         return _refused(code, text)

@@ -1,10 +1,13 @@
-"""Batch operations over many contracts, run as the job "batch.run" with a per-contract result.
+"""Batch operations over many contracts: the job "batch.run" queues one "batch.item" job per contract.
 
-Every item is claimed with a conditional UPDATE before it is worked on and each action skips contracts
-already in the wanted state, so running a batch twice (or a second batch on the same contracts) does
-nothing twice.
+The item jobs are shared by every worker process (N workers render N documents at once). Every item is
+claimed with a conditional UPDATE before it is worked on and each action skips contracts already in the
+wanted state, so running a batch twice (or a second batch on the same contracts) does nothing twice; the
+item that finds no other pending or running one marks the batch done (a conditional UPDATE: exactly once).
 """
-from sqlalchemy import func, select, update
+import logging
+
+from sqlalchemy import and_, exists, func, select, update
 
 from firma.delivery import deliveries
 from firma.envelopes import lifecycle, sync
@@ -59,7 +62,7 @@ def start(action: str, contract_ids: list[int], *, params: dict | None = None, b
 
 @jobs.job("batch.run", retries=2, retry_delay=10)
 def run(batch_id: int) -> None:
-    """Work through the batch's pending items one by one, committing each result."""
+    """Mark the batch running and queue one "batch.item" job per pending item (a re-run re-queues none twice)."""
     batch = db.session.get(Batch, batch_id)
     if batch is None or batch.status == "done":
         return
@@ -70,16 +73,30 @@ def run(batch_id: int) -> None:
         .order_by(BatchItem.id)
     ))
     for item_id in item_ids:
-        _run_item(batch_id, item_id)
-    batch = db.session.get(Batch, batch_id)
-    batch.processed = _count_processed(batch_id)
-    batch.status, batch.finished_at = "done", utcnow()
+        jobs.enqueue("batch.item", batch_id, item_id)
+    outbox.commit()
+    if not item_ids:
+        _finish_if_complete(batch_id)
+
+
+@jobs.job("batch.item", retries=0)
+def run_item(batch_id: int, item_id: int) -> None:
+    """Work on one item of a batch and commit its result; the last item to finish marks the batch done."""
+    _run_item(batch_id, item_id)
+    _finish_if_complete(batch_id)
+
+
+def _finish_if_complete(batch_id: int) -> None:
+    """Mark the batch done once no item is pending or running (whichever item job gets here first, once)."""
+    unfinished = exists().where(and_(BatchItem.batch_id == batch_id, BatchItem.status.in_(("pending", "running"))))
+    db.session.execute(update(Batch).where(Batch.id == batch_id, Batch.status == "running", ~unfinished)
+                       .values(status="done", finished_at=utcnow(), processed=_count_processed(batch_id)))
     outbox.commit()
 
 
-def _count_processed(batch_id: int) -> int:
-    return db.session.scalar(select(func.count()).where(BatchItem.batch_id == batch_id,
-                                                        BatchItem.status.in_(("done", "skipped", "failed"))))
+def _count_processed(batch_id: int):
+    return (select(func.count()).where(BatchItem.batch_id == batch_id,
+                                       BatchItem.status.in_(("done", "skipped", "failed"))).scalar_subquery())
 
 
 def _run_item(batch_id: int, item_id: int) -> None:
@@ -100,6 +117,11 @@ def _run_item(batch_id: int, item_id: int) -> None:
         db.session.rollback()
         item = db.session.get(BatchItem, item_id)
         item.status, item.message = "failed", str(exc)
+    except Exception:  # a bug or a lost database: record it on the item so the batch still ends
+        logging.getLogger(__name__).exception("batch %s item %s failed", batch_id, item_id)
+        db.session.rollback()
+        item = db.session.get(BatchItem, item_id)
+        item.status, item.message = "failed", "Erro inesperado ao processar este contrato; tente novamente."
     batch = db.session.get(Batch, batch_id)
     batch.processed = Batch.processed + 1
     outbox.commit()

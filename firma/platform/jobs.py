@@ -4,11 +4,14 @@ SQLite storage in the instance folder by default, Redis when QUEUE_URL is redis:
 inline right after the commit when QUEUE_IMMEDIATE is set (tests). The database stays the source of truth:
 jobs are idempotent (they claim their row with a conditional UPDATE), so a job that runs twice, or is lost
 and re-queued by a sweep, never does its work twice. The factory names the job modules (`firma.app`);
-nothing registers itself at import.
+nothing registers itself at import. Each job carries the request id of the request that queued it, and
+logs one JSON line (job, outcome, duration, ids among its arguments) when it ends.
 """
 from __future__ import annotations
 
 import inspect
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +20,8 @@ from types import ModuleType
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from firma.platform import metrics, outbox
+from firma.extensions import db
+from firma.platform import logs, metrics, outbox
 
 EXTENSION = "firma.jobs"
 
@@ -65,21 +69,43 @@ def enqueue(name: str, *args, delay: float | None = None) -> None:
     """Queue job `name` once the current transaction commits through outbox.commit() (never if it rolls back)."""
     if name not in _state(current_app)["specs"]:  # fail in the caller, not later in a worker
         raise KeyError(f"unknown job: {name}")
-    outbox.after_commit(lambda: dispatch(name, *args, delay=delay))
+    rid = logs.request_id()
+    outbox.after_commit(lambda: dispatch(name, *args, delay=delay, request_id=rid))
 
 
-def dispatch(name: str, *args, delay: float | None = None) -> None:
+def dispatch(name: str, *args, delay: float | None = None, request_id: str | None = None) -> None:
     """Hand job `name` to the queue now (callers outside a transaction, e.g. after-commit handlers)."""
     task = _task(current_app._get_current_object(), name)
+    kwargs = {"request_id": request_id or logs.request_id()}
     if delay:
-        task.schedule(args=args, delay=delay)
+        task.schedule(args=args, kwargs=kwargs, delay=delay)
     else:
-        task(*args)
+        task(*args, **kwargs)
 
 
 def queue(app: Flask | None = None) -> Huey:
     """The app's Huey instance."""
     return _state(app or current_app._get_current_object())["huey"]
+
+
+def consumer(app: Flask, *, workers: int, worker_type: str = "thread", **options):
+    """The app's Huey consumer; with worker_type "process" each forked worker first drops inherited connections."""
+    huey = queue(app)
+    if worker_type == "process":
+        huey.on_startup("firma_after_fork")(lambda: _after_fork(app))
+    # A polling queue (SQLite) is checked at least every second when idle (Huey's default backs off to 10 s).
+    options = {"initial_delay": 0.05, "max_delay": 1.0, **options}
+    return huey.create_consumer(workers=workers, worker_type=worker_type, **options)
+
+
+def _after_fork(app: Flask) -> None:
+    """In a forked worker: never reuse the parent's database or SQLite-queue connections (open new ones)."""
+    storage = queue(app).storage
+    if hasattr(storage, "_conn"):
+        storage._conn = None  # SqliteHuey reconnects lazily; the parent keeps its own handle
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
 
 
 def names(app: Flask | None = None) -> list[str]:
@@ -123,15 +149,35 @@ def _task(app: Flask, name: str):
 def _runner(app: Flask, spec: JobSpec) -> Callable[..., object]:
     # Worker threads have no context of their own: keep the real app, never the current_app proxy.
     app = getattr(app, "_get_current_object", lambda: app)()
+    parameters = list(inspect.signature(spec.fn).parameters)
 
-    def run(*args):
+    def run(*args, request_id: str | None = None):
+        reset = logs.bind(request_id)
         metrics.JOBS_STARTED.labels(spec.name).inc()
+        running = metrics.JOBS_RUNNING.labels(spec.name)
+        running.inc()
+        started, outcome = time.perf_counter(), "done"
         try:
             with app.app_context():
                 return spec.fn(*args)
         except Exception:
+            outcome = "failed"
             metrics.JOBS_FAILED.labels(spec.name).inc()
             raise
+        finally:
+            running.dec()
+            elapsed = time.perf_counter() - started
+            metrics.JOB_SECONDS.labels(spec.name).observe(elapsed)
+            _log_job(spec.name, outcome, elapsed, dict(zip(parameters, args)))
+            logs.reset(reset)
 
     run.__name__ = spec.name.replace(".", "_")
     return run
+
+
+def _log_job(name: str, outcome: str, elapsed: float, arguments: dict) -> None:
+    """One JSON line per job run: name, outcome, duration, the ids among its arguments and what it noted."""
+    line = {"job": name, "outcome": outcome, "duration_ms": round(elapsed * 1000, 1),
+            **{k: v for k, v in arguments.items() if k.endswith("_id")}, **logs.noted()}
+    level = logging.WARNING if outcome == "failed" else logging.INFO
+    logs.JOB_LOG.log(level, "job %s %s", name, outcome, extra=line)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from firma.platform import destinations
+from firma.platform import destinations, logs
 from firma.platform.destinations import UnsafeUrl
 from firma.platform.pinned import PinnedAdapter
 
@@ -83,9 +83,11 @@ def post_json(
     *,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> HttpOutcome:
-    """POST raw JSON bytes without following redirects; network failures become a retryable outcome."""
+    """POST raw JSON bytes without following redirects (with X-Request-Id); network failures come back retryable."""
     validate_url(url)
     sent_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
+    if rid := logs.request_id():  # the receiver's logs can name the request (or job) that called them
+        sent_headers.setdefault(logs.HEADER, rid)
     started = time.monotonic()
     try:
         with _session().post(

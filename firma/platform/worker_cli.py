@@ -1,4 +1,4 @@
-"""`firma worker` runs the job queue's consumer beside the web server; `firma sweep` runs the sweeps once."""
+"""`firma worker` runs the job consumer (threads or processes); `firma sweep` runs the sweeps once."""
 import json
 import logging
 
@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from firma.delivery import deliveries, reminders, webhooks
-from firma.platform import jobs
+from firma.platform import jobs, logs
 from firma.sealing import finalise
 
 
@@ -18,18 +18,27 @@ def register(app) -> None:
 
 
 @click.command()
-@click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
+@click.option("--workers", default=2, show_default=True, help="Threads running jobs (ignored with --processes).")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Worker processes running jobs, one job each at a time: rendering and sealing use every core.")
 @click.option("--periodic/--no-periodic", default=True, show_default=True,
               help="Also run the periodic sweeps (retries, reminders, expiry).")
+@click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: one JSON line per job and log record; text: for a terminal.")
 @with_appcontext
-def worker(workers: int, periodic: bool) -> None:
+def worker(workers: int, processes: int | None, periodic: bool, log_format: str) -> None:
     """Run the job consumer (SQLite queue in the instance folder, or Redis from FIRMA_QUEUE_URL)."""
-    if current_app.config.get("QUEUE_IMMEDIATE"):
+    app = current_app._get_current_object()
+    if app.config.get("QUEUE_IMMEDIATE"):
         raise click.UsageError("QUEUE_IMMEDIATE está ligado: os jobs rodam no próprio processo, sem worker.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    huey = jobs.queue(current_app)
-    click.echo(f"worker: {type(huey).__name__}, {workers} thread(s), jobs: {', '.join(jobs.names())}")
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic).run()
+    if log_format == "json":
+        logs.configure()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    huey = jobs.queue(app)
+    kind, count = ("process", processes) if processes else ("thread", workers)
+    click.echo(f"worker: {type(huey).__name__}, {count} × {kind}, jobs: {', '.join(jobs.names())}", err=True)
+    jobs.consumer(app, workers=count, worker_type=kind, periodic=periodic).run()
 
 
 @click.command()
