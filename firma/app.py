@@ -13,6 +13,7 @@ import signer
 from firma import cli, config, filters, models  # noqa: F401  (models: known to Alembic and create_all)
 from firma.config import ROOT
 from firma.delivery import deliveries, reminders, webhooks
+from firma.documents import previews
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
@@ -21,7 +22,7 @@ from firma.platform.headers import set_security_headers
 from firma.sealing import finalise
 
 # Every background job is marked in one of these modules (like Celery's `include`).
-JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise)
+JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise, previews)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
