@@ -37,6 +37,7 @@ DEFAULTS = {
     "LOGIN_FAILURE_LIMIT": "5/15 minutes",  # per account, counting only failed sign-ins (then a lockout)
     "LOGIN_IP_LIMIT": "20/15 minutes",  # per address, failed sign-ins on any account
     "ADMIN_IDLE_MINUTES": 30,  # an admin session unused this long must sign in again
+    "FINALISE_STALE_SECONDS": 600,  # a finalisation claimed longer ago belongs to a dead worker: the sweep retakes it
     "LINK_LIFETIME_DAYS": 15,
     "CPF_ATTEMPTS": 5,  # wrong CPF/CNPJ guesses per signer (not per link) before a lockout
     "CPF_LOCKOUT_MINUTES": 60,  # counted from the last wrong guess
