@@ -70,8 +70,8 @@ def form_token(token: str) -> str:
 
 def check_form_token(token: str) -> None:
     """Refuse a post whose form token is not bound to this link (CSRF without cookies)."""
-    sent = request.form.get("form_token", "")
-    if not hmac.compare_digest(sent, form_token(token)):
+    sent = request.form.get("form_token", "").encode("utf-8", "replace")  # bytes: any hostile text compares
+    if not hmac.compare_digest(sent, form_token(token).encode()):
         abort(400, "Formulário expirado. Recarregue a página.")
 
 
