@@ -17,7 +17,7 @@ from firma.documents import previews
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import errors, jobs, metrics, outbox
+from firma.platform import errors, inputs, jobs, metrics, outbox
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise
 
@@ -90,8 +90,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Security headers (CSP, framing, HSTS) on every response."""
+    """Security headers (CSP, framing, HSTS) on every response; NUL characters refused in every form."""
     app.after_request(set_security_headers)
+    inputs.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
