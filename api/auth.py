@@ -12,11 +12,12 @@ _UNSET = object()
 
 def authenticated_integration() -> Integration | None:
     """The integration whose token this request carries, looked up once per request (rate limits key on it)."""
-    found = g.get("_bearer_integration", _UNSET)
+    # Kept in the request's environ, not on `g`: an app context (and its `g`) can outlive one request.
+    found = request.environ.get("firma.integration", _UNSET)
     if found is _UNSET:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         found = find_integration(token.strip()) if scheme.lower() == "bearer" else None
-        g._bearer_integration = found
+        request.environ["firma.integration"] = found
     return found
 
 
