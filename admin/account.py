@@ -8,7 +8,7 @@ from firma.org import staff
 from firma.platform import outbox
 
 from . import bp
-from .auth import page, require
+from .auth import page, require, start_session
 from .forms import EmptyForm, SignatureForm, UserForm, form_status, run_form
 
 
@@ -79,6 +79,8 @@ def user_edit(user_id: int | None):
             extra_permissions=form.extra_permissions.data or [], active=form.active.data, cpf=form.cpf.data or "",
             password=form.password.data or "")):
         outbox.commit()
+        if user is g.user:
+            start_session(user)  # changing one's own password ends the other sessions, not this one
         flash("Usuário salvo.", "ok")
         return redirect(url_for("admin.users"))
     return page("admin/user_form.html", status=form_status(form), form=form, user=user)

@@ -3,8 +3,22 @@ from functools import wraps
 
 from flask import g, request
 
+from firma.models import Integration
 from firma.org.api_tokens import find_integration
 from firma.platform.errors import problem
+
+_UNSET = object()
+
+
+def authenticated_integration() -> Integration | None:
+    """The integration whose token this request carries, looked up once per request (rate limits key on it)."""
+    # Kept in the request's environ, not on `g`: an app context (and its `g`) can outlive one request.
+    found = request.environ.get("firma.integration", _UNSET)
+    if found is _UNSET:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        found = find_integration(token.strip()) if scheme.lower() == "bearer" else None
+        request.environ["firma.integration"] = found
+    return found
 
 
 def require_integration(view):
@@ -12,8 +26,7 @@ def require_integration(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        integration = find_integration(token.strip()) if scheme.lower() == "bearer" else None
+        integration = authenticated_integration()
         if integration is None:
             response = problem(401, "Token de integração ausente ou inválido.", title="Não autenticado")
             response.headers["WWW-Authenticate"] = 'Bearer realm="firma"'

@@ -17,7 +17,8 @@ from .shared import answer
 @bp.get("/portal/customers/<cpf_cnpj>/documents")
 @require_integration
 def portal_documents(cpf_cnpj: str):
-    """Pending documents with a fresh embed link for the client, and signed ones with their download."""
+    """Pending documents with a live embed link for the client (the same one on every call while it lives), and
+    signed ones with their download."""
     document_number = compact(cpf_cnpj)
     signers = db.session.scalars(select(SignerRow).join(EnvelopeRow).where(
         SignerRow.cpf == document_number, SignerRow.role == "client", EnvelopeRow.integration_id == g.integration.id,
@@ -28,7 +29,7 @@ def portal_documents(cpf_cnpj: str):
         common = {"public_code": envelope.public_code, "title": envelope.title, "status": envelope.status,
                   "created_at": envelope.created_at}
         if envelope.status == "pending" and not signer.is_done:
-            pending.append(PendingDocument(**common, embed_url=links.signing_url(links.issue(signer), embed=True),
+            pending.append(PendingDocument(**common, embed_url=links.signing_url(links.live_token(signer), embed=True),
                                            expires_at=envelope.expires_at))
         elif envelope.status == "completed":
             signed.append(SignedDocument(**common, download_url=envelope_url(envelope, "final"),

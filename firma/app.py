@@ -13,15 +13,16 @@ import signer
 from firma import cli, config, filters, models  # noqa: F401  (models: known to Alembic and create_all)
 from firma.config import ROOT
 from firma.delivery import deliveries, reminders, webhooks
+from firma.documents import previews
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import clients, errors, jobs, logs, metrics, outbox
+from firma.platform import clients, errors, inputs, jobs, logs, metrics, outbox
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise, lta_refresh
 
 # Every background job is marked in one of these modules (like Celery's `include`).
-JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise, lta_refresh)
+JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise, lta_refresh, previews)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -101,8 +102,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Security headers (CSP, framing, HSTS) on every response."""
+    """Security headers (CSP, framing, HSTS) on every response; NUL characters refused in every form."""
     app.after_request(set_security_headers)
+    inputs.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

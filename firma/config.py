@@ -37,9 +37,18 @@ DEFAULTS = {
     "METRICS_TOKEN": None,  # bearer token for /metrics; unset: /metrics answers 404
     "QUEUE_URL": None,  # None: SQLite huey in the instance folder; redis://... for several workers
     "QUEUE_IMMEDIATE": False,  # run jobs inline (tests, `flask shell`)
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "REDIS_URL": None,  # redis://...: shared rate-limit counters (QUEUE_URL's Redis is used when this is unset)
+    "RATELIMIT_STORAGE_URI": None,  # default: REDIS_URL or a redis:// QUEUE_URL, else memory:// (one process)
+    "RATELIMIT_STRATEGY": "moving-window",
+    "API_RATE_LIMIT": "600/minute",  # per authenticated integration
+    "API_AUTH_FAILURE_LIMIT": "30/10 minutes",  # per address, counting only refused tokens
+    "LOGIN_FAILURE_LIMIT": "5/15 minutes",  # per account, counting only failed sign-ins (then a lockout)
+    "LOGIN_IP_LIMIT": "20/15 minutes",  # per address, failed sign-ins on any account
+    "ADMIN_IDLE_MINUTES": 30,  # an admin session unused this long must sign in again
+    "FINALISE_STALE_SECONDS": 600,  # a finalisation claimed longer ago belongs to a dead worker: the sweep retakes it
     "LINK_LIFETIME_DAYS": 15,
-    "CPF_ATTEMPTS": 5,
+    "CPF_ATTEMPTS": 5,  # wrong CPF/CNPJ guesses per signer (not per link) before a lockout
+    "CPF_LOCKOUT_MINUTES": 60,  # counted from the last wrong guess
     "MAX_UPLOAD_BYTES": 12 * 1024 * 1024,
     "MAX_PDF_BYTES": 15 * 1024 * 1024,
     "MAIL_SERVER": "127.0.0.1",
@@ -98,7 +107,7 @@ def _derive(app) -> None:
         raise ConfigError("PAdES B-LTA (the default with FIRMA_TSA_URL) needs the TSA's root: set FIRMA_TSA_ROOTS "
                           "to its PEM file (or FIRMA_SEAL_LEVEL=B-T for timestamps without validation data).")
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] * 2
-    cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URI"]
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URI"] or _shared_redis(cfg) or "memory://"
     production = cfg["ENV_NAME"] == "production"
     cfg["SESSION_COOKIE_SECURE"] = production
     cfg["SESSION_COOKIE_HTTPONLY"] = True
@@ -110,6 +119,14 @@ def _derive(app) -> None:
         raise ConfigError(f"FIRMA_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes. Generate one with "
                           "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set it as "
                           "FIRMA_SECRET_KEY (or SECRET_KEY in instance/config.py).")
+
+
+def _shared_redis(cfg) -> str | None:
+    """The Redis every process shares (so 4 gunicorn workers hold one limit, not four), if one is configured."""
+    for url in (cfg["REDIS_URL"], cfg["QUEUE_URL"]):
+        if url and url.startswith(("redis://", "rediss://")):
+            return url
+    return None
 
 
 def seal_passphrase(app) -> bytes:

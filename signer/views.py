@@ -24,7 +24,6 @@ from firma.platform import clients, logs, storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
-from firma.platform.tokens import sha256_hex
 from firma.signing import actions, claims, consent, served, steps
 
 from . import bp
@@ -74,8 +73,8 @@ def form_token(token: str) -> str:
 
 def check_form_token(token: str) -> None:
     """Refuse a post whose form token is not bound to this link (CSRF without cookies)."""
-    sent = request.form.get("form_token", "")
-    if not hmac.compare_digest(sent, form_token(token)):
+    sent = request.form.get("form_token", "").encode("utf-8", "replace")  # bytes: any hostile text compares
+    if not hmac.compare_digest(sent, form_token(token).encode()):
         abort(400, "Formulário expirado. Recarregue a página.")
 
 
@@ -109,7 +108,9 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
     if step == "consent":
         context["consent"] = consent.texts_for(signer)
     if step == "read":
-        context["pages"] = range(1, signer.envelope.original_pages + 1)
+        envelope = signer.envelope
+        context["pages"] = [(n, previews.cached_page(envelope.original_sha256, n) is not None)
+                            for n in range(1, envelope.original_pages + 1)]
     if step in ("document", "selfie"):
         context.update(capture_context(signer))
     partial = render_template(f"signer/_{step}.html", **context)
@@ -261,22 +262,49 @@ def settled_by_another_tap(signer, token: str, mode: str):
     return go_to_next(signer, token, mode)
 
 
-@bp.get(f"/{MODES}/pages/<int:number>.jpg")
-def page_image(mode: str, token: str, number: int):
-    """One page of the document as an image, at the requested width."""
-    signer = load_signer(token, mode)
+PENDING_PAGE = """<svg xmlns="http://www.w3.org/2000/svg" width="900" height="1273" viewBox="0 0 900 1273">\
+<rect width="900" height="1273" fill="#f4f6f8"/><text x="450" y="636" font-family="sans-serif" font-size="36" \
+text-anchor="middle" fill="#5b6675">Gerando a página…</text></svg>"""
+
+
+def _page(signer, number: int):
+    """The stored image of page `number`, asking a job for it when missing (404 outside the document)."""
     envelope = signer.envelope
     if not 1 <= number <= envelope.original_pages:
         abort(404)
-    cache = current_app.config["STORAGE_DIR"] / "cache" / "pages"
-    pdf = storage.read(envelope.original_path)
-    images = previews.preview_pdf_bytes(pdf, cache, previews.PAGE_WIDTH)
-    if served.page_images_served(signer, images, source_sha256=sha256_hex(pdf), width=previews.PAGE_WIDTH,
-                                 info=info()):
+    image = previews.cached_page(envelope.original_sha256, number)
+    if image is None:
+        previews.request_page(envelope.original_path, envelope.original_sha256, number)
+        commit()  # queues the job (run inline when QUEUE_IMMEDIATE is set)
+        image = previews.cached_page(envelope.original_sha256, number)
+    return image
+
+
+@bp.get(f"/{MODES}/pages/<int:number>.jpg")
+def page_image(mode: str, token: str, number: int):
+    """One page of the document as an image; while a job renders it, a "gerando" placeholder (never a wait).
+
+    Each page sent is recorded (its SHA-256, once per version): what the signer saw is the server's record."""
+    signer = load_signer(token, mode)
+    image = _page(signer, number)
+    if image is None:
+        return PENDING_PAGE, 202, {"Content-Type": "image/svg+xml", "Cache-Control": "no-store", "Retry-After": "2"}
+    data = storage.read(image)
+    if served.page_image_served(signer, number, data, source_sha256=signer.envelope.original_sha256,
+                                width=previews.WIDTH, info=info()):
         commit()
-    response = send_file(images[number - 1], mimetype="image/jpeg", max_age=3600)
+    response = send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@bp.get(f"/{MODES}/pages/<int:number>")
+def page_part(mode: str, token: str, number: int):
+    """The reading step's picture of one page: the image once rendered, else a placeholder that polls again."""
+    signer = load_signer(token, mode)
+    ready = _page(signer, number) is not None
+    return render_template("signer/_page_image.html", mode=mode, token=token, n=number, ready=ready,
+                           envelope=signer.envelope)
 
 
 @bp.get(f"/{MODES}/documento.pdf")

@@ -1,9 +1,7 @@
 """Staff sign-in, the sign-in guard, the login rate limit and the 403 page for every forbidden action."""
 import pytest
 
-from firma import create_app
 from firma.envelopes import create
-from firma.extensions import db as _db, limiter
 from tests.admin_client import csrf_token, log_in, post
 from tests.conftest import PASSWORD
 
@@ -104,22 +102,3 @@ def test_viewer_gets_403_page(viewer, records, method, url):
                                  "/admin/parametros", "/admin/contatos", "/admin/conta"])
 def test_viewer_can_read(viewer, url):
     assert viewer.get(url).status_code == 200
-
-
-def test_login_is_rate_limited(tmp_path, seal_config):
-    # `limiter` is one shared instance whose init_app sets `enabled` for every app: restore it afterwards.
-    was_enabled = limiter.enabled
-    try:
-        app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", **seal_config, "DATABASE_URL": "sqlite://",
-                          "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False, "QUEUE_IMMEDIATE": True},
-                         instance_path=str(tmp_path))
-        with app.app_context():
-            _db.create_all()
-        client = app.test_client()
-        codes = [client.post("/admin/entrar", data={"email": "x@isp.test", "password": "nope"}).status_code
-                 for _ in range(11)]
-    finally:
-        limiter.enabled = was_enabled
-        limiter.reset()
-    assert codes[:10] == [422] * 10
-    assert codes[10] == 429

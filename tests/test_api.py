@@ -174,6 +174,24 @@ def test_completed_envelope_documents_and_portal(api, client, make_contract, mak
     assert [d["public_code"] for d in portal.json["signed"]] == [envelope.public_code]
 
 
+def test_portal_reuses_the_live_link(api, client, make_contract, make_customer, db):
+    from firma.envelopes import links
+    from firma.models import Envelope
+
+    customer = make_customer(phone=None)
+    code = api("POST", "/envelopes", json={"contract_number": make_contract(customer=customer).number}).json["public_code"]
+    url = f"/portal/customers/{customer.cpf_cnpj}/documents"
+    first, second = (api("GET", url).json["pending"][0]["embed_url"] for _ in range(2))
+    assert first == second  # one live link, not one per page view of the portal
+    assert client.get(first.replace("http://firma.test", "")).status_code == 200
+    signer = Envelope.query.filter_by(public_code=code).one().signers[0]
+    links.issue(signer)  # e.g. a reminder by e-mail: a random link replaces the portal's
+    commit()
+    third = api("GET", url).json["pending"][0]["embed_url"]
+    assert third != first and client.get(third.replace("http://firma.test", "")).status_code == 200
+    assert client.get(first.replace("http://firma.test", "")).status_code == 404
+
+
 def test_templates_list_and_preview(api, make_template):
     template = make_template()
     listed = api("GET", "/templates?limit=1")

@@ -139,11 +139,14 @@ def test_a_job_run_twice_or_after_a_crash_never_sends_twice(smtp, email_envelope
     db.session.commit()
     assert deliveries.send_job(resend.id) == "skipped"  # the restarted worker sees the claim
     later = resend.updated_at + deliveries.STALE + timedelta(minutes=1)
+    interrupted_link = resend.signer.token_hash
     report = deliveries.sweep(later.isoformat())
-    assert report == {"requeued": 0, "interrupted": 1}
+    assert report == {"requeued": 1, "interrupted": 1}
     db.session.refresh(resend)
-    assert resend.status == "failed" and "interrompido" in resend.last_error
-    assert len(smtp.messages) == 1
+    assert resend.status == "sent" and resend.attempts == 2  # sent again, safely: with a new link
+    assert len(smtp.messages) == 2
+    assert resend.signer.token_hash != interrupted_link  # whatever the interrupted message carried no longer works
+    assert deliveries.sweep((later + deliveries.STALE * 2).isoformat()) == {"requeued": 0, "interrupted": 0}
 
 
 def test_completed_envelope_mails_the_signed_pdf_to_every_signer(smtp, client, make_contract, make_customer, db):

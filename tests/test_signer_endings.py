@@ -77,7 +77,7 @@ def lock(client, token, app):
 
 def assert_locked(response):
     assert response.status_code in (200, 422)
-    assert "tentativas excedido" in response.text and "Peça um novo link ao provedor" in response.text
+    assert "tentativas excedido" in response.text and "tente de novo mais tarde" in response.text
     assert 'name="cpf"' not in response.text and "data-locked" in response.text
 
 
@@ -93,9 +93,18 @@ def test_the_locked_state_survives_a_reload_and_reopening_the_link(client, envel
     assert signer.identity_confirmed_at is None
 
 
-def test_a_new_link_shows_the_cpf_form_again(client, envelope, app):
+def test_a_new_link_buys_no_new_guesses(client, envelope, app):
     signer = client_signer(envelope)
     lock(client, link_for(signer), app)
+    token = link_for(signer)
+    assert_locked(client.get(f"/s/{token}", headers=HEADERS))
+    assert_locked(client.get(f"/s/{link_for(signer)}/welcome", headers=HTMX))  # nor does a third one
+
+
+def test_the_lockout_ends_after_its_minutes(client, envelope, app, monkeypatch):
+    signer = client_signer(envelope)
+    lock(client, link_for(signer), app)
+    monkeypatch.setitem(app.config, "CPF_LOCKOUT_MINUTES", 0)
     page = client.get(f"/s/{link_for(signer)}", headers=HEADERS)
     assert page.status_code == 200 and 'name="cpf"' in page.text and "tentativas excedido" not in page.text
 

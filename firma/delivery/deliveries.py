@@ -3,8 +3,9 @@
 A row is created inside the caller's transaction (its dedupe key stops doubles) and the send job is queued
 after the commit. The job claims the row with a conditional UPDATE (queued/retry -> sending) before it
 touches the network and records the outcome afterwards, so a job that runs twice, or a worker that restarts
-mid-job, never sends the same message twice: a row left in "sending" by a dead worker is reported as
-interrupted, not re-sent blindly (webhooks, which the ERP dedupes, are retried instead: webhooks.py).
+mid-job, never sends the same message twice; a row left in "sending" by a dead worker is sent again with a
+fresh link (which replaces the one the interrupted message may have carried, so one link stays live) and the
+interruption noted on the row (webhooks, which the ERP dedupes, are retried with the same body: webhooks.py).
 """
 from __future__ import annotations
 
@@ -245,26 +246,31 @@ def due(now: datetime, channels: tuple[str, ...]) -> list[int]:
         Delivery.next_attempt_at <= now - GRACE).order_by(Delivery.id)))
 
 
-def mark_interrupted(now: datetime, channels: tuple[str, ...]) -> int:
-    """Fail rows a dead worker left in "sending": we cannot know whether they left, so we do not resend."""
+def retry_interrupted(now: datetime, channels: tuple[str, ...]) -> list[int]:
+    """Put rows a dead worker left in "sending" back to retry; the resend issues a new link (the old one dies), so
+    the person may get the message twice but only one working link. Past the last backoff step the row fails."""
     stale = list(db.session.scalars(select(Delivery).where(
-        Delivery.channel.in_(channels), Delivery.status == "sending", Delivery.updated_at < now - STALE)))
+        Delivery.channel.in_(channels), Delivery.status == "sending", Delivery.updated_at < now - STALE)
+        .order_by(Delivery.id)))
+    error = "Envio interrompido (o processo parou durante o envio); reenviado com um novo link."
     for delivery in stale:
-        record(delivery, "failed", now=now, error="Envio interrompido (o processo parou durante o envio); "
-                                                  "confira com o destinatário e reenvie se preciso.")
-    return len(stale)
+        if message_backoff(delivery.attempts) is None:
+            record(delivery, "failed", now=now, error=f"Desistimos após {delivery.attempts} tentativas. {error}")
+        else:
+            record(delivery, "retry", now=now, error=error, retry_in=timedelta(0))
+    return [delivery.id for delivery in stale if delivery.status == "retry"]
 
 
 @jobs.job("delivery.sweep", every_minutes=1)
 def sweep(now_iso: str | None = None) -> dict:
-    """Re-queue due messages and report interrupted ones; the worker runs it every minute."""
+    """Re-queue due messages and those a dead worker interrupted; the worker runs it every minute."""
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
-    interrupted = mark_interrupted(now, MESSAGE_CHANNELS)
-    ids = due(now, MESSAGE_CHANNELS)
+    interrupted = retry_interrupted(now, MESSAGE_CHANNELS)
+    ids = [*interrupted, *(i for i in due(now, MESSAGE_CHANNELS) if i not in interrupted)]
     outbox.commit()
     for delivery_id in ids:
         jobs.dispatch("delivery.send", delivery_id, now.isoformat())
-    return {"requeued": len(ids), "interrupted": interrupted}
+    return {"requeued": len(ids), "interrupted": len(interrupted)}
 
 
 def on_completed(event_id: int) -> None:

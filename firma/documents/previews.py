@@ -1,8 +1,9 @@
-"""Page images of a PDF for the signer's reading step: rendered once per PDF and width, then cached."""
+"""Page images of a PDF: rendered in a job, one page at a time, within a pixel budget, cached per page in storage."""
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets
 import threading
@@ -11,8 +12,12 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from firma.platform import jobs, storage
+
 JPEG_QUALITY = 70
-PAGE_WIDTH = 900  # the reading step's page images (px)
+WIDTH = 900  # the signer's reading step
+# No render grows past this many pixels, whatever page box a PDF declares (a 900 px A4 page is ~1.15 MP).
+MAX_RENDER_PIXELS = 4_000_000
 # PDFium is not thread-safe; renders in one process take turns.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -23,8 +28,20 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)  # concurrent renders of the same page write the same bytes; last one wins
 
 
+def render_scale(points_wide: float, points_high: float, width: int) -> float:
+    """The pypdfium2 scale that makes a page `width` px wide, lowered so the image stays within MAX_RENDER_PIXELS."""
+    if not (points_wide > 0 and points_high > 0 and math.isfinite(points_wide * points_high)):
+        raise ValueError("page without a usable box")
+    scale = width / points_wide
+    pixels = points_wide * points_high * scale * scale
+    if pixels > MAX_RENDER_PIXELS:
+        scale *= math.sqrt(MAX_RENDER_PIXELS / pixels)
+    return max(scale, 1e-4)
+
+
 def _jpeg(page: pdfium.PdfPage, width: int) -> bytes:
-    image = page.render(scale=width / page.get_width()).to_pil().convert("RGB")
+    scale = render_scale(page.get_width(), page.get_height(), width)
+    image = page.render(scale=scale).to_pil().convert("RGB")
     out = BytesIO()
     image.save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=True)
     return out.getvalue()
@@ -34,8 +51,8 @@ def _listed(index: Path) -> list[Path]:
     return [index.parent / name for name in json.loads(index.read_text())]
 
 
-def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = PAGE_WIDTH) -> list[Path]:
-    """JPEG paths of every page of a PDF, `width` pixels wide, keyed by the PDF's SHA-256."""
+def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = WIDTH) -> list[Path]:
+    """JPEG paths of every page of a (small, our own) PDF, `width` pixels wide, keyed by the PDF's SHA-256."""
     folder = Path(cache_dir) / hashlib.sha256(pdf).hexdigest() / f"w{width}"
     index = folder / "pages.json"
     if index.exists():
@@ -61,6 +78,47 @@ def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = PAGE_WIDTH) -> l
     return [folder / name for name in names]
 
 
-def page_images(pdf_path: Path, cache_dir: Path, *, width: int = PAGE_WIDTH) -> list[Path]:
+def page_images(pdf_path: Path, cache_dir: Path, *, width: int = WIDTH) -> list[Path]:
     """Cached page images of a stored PDF; a different PDF (new SHA-256) never reuses old images."""
     return preview_pdf_bytes(Path(pdf_path).read_bytes(), cache_dir, width)
+
+
+# --- the signer's pages: one job per page, cached in storage --------------------------------------------
+
+def page_relpath(pdf_sha256: str, number: int, width: int = WIDTH) -> str:
+    """Where page `number` of the PDF with this SHA-256 is cached in storage (a new PDF never reuses it)."""
+    return f"cache/pages/{pdf_sha256}/w{width}/page-{number:04d}.jpg"
+
+
+def cached_page(pdf_sha256: str, number: int, width: int = WIDTH) -> str | None:
+    """The storage path of that page's image, or None while it is not rendered yet."""
+    relpath = page_relpath(pdf_sha256, number, width)
+    return relpath if storage.exists(relpath) else None
+
+
+def request_page(pdf_relpath: str, pdf_sha256: str, number: int, width: int = WIDTH) -> None:
+    """Queue the render of one page (after the commit); a page already cached costs the job one check."""
+    jobs.enqueue("document.render_page", pdf_relpath, pdf_sha256, number, width)
+
+
+@jobs.job("document.render_page", retries=1, retry_delay=10)
+def render_page_job(pdf_relpath: str, pdf_sha256: str, number: int, width: int = WIDTH) -> bool:
+    """Render page `number` of a stored PDF to a JPEG in storage, within the pixel budget."""
+    relpath = page_relpath(pdf_sha256, number, width)
+    if storage.exists(relpath):
+        return False
+    with _PDFIUM_LOCK:
+        document = pdfium.PdfDocument(storage.read(pdf_relpath))
+        try:
+            page = document[number - 1]
+            try:
+                data = _jpeg(page, width)
+            finally:
+                page.close()
+        finally:
+            document.close()
+    try:
+        storage.write_once(relpath, data)
+    except storage.StorageError:  # another worker stored this page first
+        return False
+    return True

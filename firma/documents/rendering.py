@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -20,6 +21,11 @@ from firma.models import Branch, Contract, DocumentTemplate, ServiceOrder, Templ
 from firma.platform.errors import Refusal
 
 MAX_UPLOADED_PAGES = 200
+# Page boxes: the PDF specification's own limit is 14,400 units (200 in, ~5 m) per side; a box beyond it, or
+# too small or too thin to read, is a crafted file (a 474-byte PDF with a huge box once grew a worker to 2.4 GB).
+MAX_PAGE_SIDE_PT = 14_400
+MIN_PAGE_SIDE_PT = 36
+MAX_PAGE_ASPECT = 30
 
 
 def css_string(value: str) -> Markup:
@@ -162,9 +168,15 @@ def load_uploaded_pdf(data: bytes, *, max_bytes: int) -> int:
         reader = PdfReader(BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
         pages = 0 if encrypted else len(reader.pages)
+        if pages > MAX_UPLOADED_PAGES:
+            raise Refusal(f"O PDF tem {pages} páginas; o limite é {MAX_UPLOADED_PAGES}.")
+        boxes = []
         if not encrypted:
             for page in reader.pages:
-                _ = page.mediabox, page.get_contents()
+                boxes.append(_page_size(page))
+                _ = page.get_contents()
+    except Refusal:
+        raise
     # Untrusted bytes reach deep into pypdf, which raises many exception types on malformed files.
     except Exception:  # noqa: BLE001
         raise Refusal("O PDF está corrompido ou não pôde ser lido.") from None
@@ -172,9 +184,29 @@ def load_uploaded_pdf(data: bytes, *, max_bytes: int) -> int:
         raise Refusal("O PDF está protegido por senha ou criptografado; envie uma versão sem proteção.")
     if pages < 1:
         raise Refusal("O PDF não tem nenhuma página.")
-    if pages > MAX_UPLOADED_PAGES:
-        raise Refusal(f"O PDF tem {pages} páginas; o limite é {MAX_UPLOADED_PAGES}.")
+    for number, (width, height) in enumerate(boxes, start=1):
+        _check_page_size(number, width, height)
     return pages
+
+
+def _page_size(page) -> tuple[float, float]:
+    """Width and height in points of what a viewer shows (the crop box within the media box, times UserUnit)."""
+    unit = float(page.get("/UserUnit", 1) or 1)
+    sizes = []
+    for box in (page.mediabox, page.cropbox):
+        sizes.append((abs(float(box.width)) * unit, abs(float(box.height)) * unit))
+    return max(w for w, _ in sizes), max(h for _, h in sizes)
+
+
+def _check_page_size(number: int, width: float, height: float) -> None:
+    """Refuse a page whose box no reader could show (and no render could afford)."""
+    shown = f"{width:.0f} × {height:.0f} pt" if max(width, height) < 1e9 else "um tamanho absurdo"
+    if not (math.isfinite(width) and math.isfinite(height)) or max(width, height) > MAX_PAGE_SIDE_PT:
+        raise Refusal(f"A página {number} do PDF tem {shown}; o limite é {MAX_PAGE_SIDE_PT} pt (cerca de 5 m) "
+                      "por lado. Exporte o documento de novo em um tamanho de papel comum (A4, Carta).")
+    if min(width, height) < MIN_PAGE_SIDE_PT or max(width, height) / min(width, height) > MAX_PAGE_ASPECT:
+        raise Refusal(f"A página {number} do PDF tem {shown}, pequena ou estreita demais para ser lida. "
+                      "Exporte o documento de novo em um tamanho de papel comum (A4, Carta).")
 
 
 def _footer_pages(sizes: list[tuple[float, float]], *, branch_name: str, branch_cnpj: str,

@@ -1,5 +1,8 @@
 """Signing links: a fresh 256-bit token per issue, stored hashed, scoped to one signer, expiring."""
-from datetime import datetime, timedelta
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, url_for
 from sqlalchemy import select
@@ -10,17 +13,40 @@ from firma.models import Envelope, Signer, utcnow
 from firma.platform.tokens import hash_token, new_token
 
 
-def issue(signer: Signer, *, now: datetime | None = None) -> str:
-    """Give the signer a new link token (any earlier link stops working) and return it, once."""
+def issue(signer: Signer, *, now: datetime | None = None, derived: bool = False) -> str:
+    """Give the signer a new link token (any earlier link stops working) and return it, once.
+
+    `derived`: the token is an HMAC of the signer and the issue time under the secret key, so `live_token` can
+    give the same link again while it lives (the portal asks on every page view).
+    """
     now = now or utcnow()
-    token = new_token()
+    signer.last_sent_at = now
+    token = _derived_token(signer) if derived else new_token()
     signer.token_hash = hash_token(token)
     signer.token_expires_at = signer.envelope.expires_at
-    # A locked-out signer is told to ask for a new link: a new link is a new set of attempts.
-    signer.cpf_attempts = signer.liveness_attempts = 0
+    # CPF attempts belong to the signer and survive a new link (actions.identity_locked); liveness ones start again.
+    signer.liveness_attempts = 0
     signer.last_sent_at = now
     db.session.flush()
     return token
+
+
+def live_token(signer: Signer, *, now: datetime | None = None) -> str:
+    """The signer's current link if it was derived (`issue(derived=True)`) and has not expired, else a new one."""
+    if signer.token_hash and signer.last_sent_at is not None and not is_expired(signer, now):
+        candidate = _derived_token(signer)
+        if hmac.compare_digest(hash_token(candidate), signer.token_hash):
+            return candidate
+    return issue(signer, now=now, derived=True)
+
+
+def _derived_token(signer: Signer) -> str:
+    """256 bits from HMAC-SHA256(secret key, signer id and issue time to the microsecond): only this instance can
+    compute it again, and every issue gives another one."""
+    issued = signer.last_sent_at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+    message = f"signing-link:{signer.id}:{issued}".encode()
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def revoke(signer: Signer) -> None:

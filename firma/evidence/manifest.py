@@ -72,7 +72,7 @@ class Served:
     sha256: str
     source_sha256: str
     at: datetime
-    pages: int = 0
+    page: int | None = None  # the page number, for a page image
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "format", ServedFormat(self.format))
@@ -260,7 +260,7 @@ def _file(row: Evidence | None) -> bytes | None:
 
 def _served(signer: Signer, events: list[Event]) -> list[Served]:
     return [Served(e.data["format"], str(e.data.get("sha256")), str(e.data.get("source_sha256") or ""),
-                   e.created_at, len(e.data.get("pages") or []))
+                   e.created_at, e.data.get("page"))
             for e in events if e.signer_id == signer.id and e.type == EventType.SIGNER_DOCUMENT_SERVED
             and e.data.get("format") in ServedFormat.choices()]
 

@@ -42,6 +42,8 @@ class User(db.Model):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by logout, password change and deactivation: every session cookie of an older version stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = created_at()
 
     def can(self, permission: str) -> bool:

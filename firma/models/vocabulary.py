@@ -185,7 +185,7 @@ class EventType(LabelledEnum):
 class ServedFormat(LabelledEnum):
     """How the document's bytes were served to a signer (recorded by the server, never posted by the page)."""
 
-    PAGE_IMAGES = "page_images", "imagens das páginas"
+    PAGE_IMAGES = "page_images", "imagem da página"
     PDF = "pdf", "PDF original"
 
 

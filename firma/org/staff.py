@@ -1,5 +1,6 @@
 """Staff accounts: sign-in, users and roles, the one permission check, personal API tokens and stored signatures."""
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import Forbidden
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,6 +61,8 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
         db.session.add(user)
     user.name, user.email, user.role = name.strip(), email, role
     user.extra_permissions = sorted(set(extra_permissions))
+    if user.active and not active and user.id is not None:
+        end_sessions(user)  # a deactivated user's open sessions stop at their next request
     user.active = active
     user.cpf = cpf
     if password:
@@ -81,6 +84,16 @@ def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise Refusal(f"A senha precisa de pelo menos {MIN_PASSWORD} caracteres.", "password")
     user.password_hash = generate_password_hash(password)
+    if user.id is not None:
+        end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie of this user (logout, password change, deactivation), in SQL."""
+    value = db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+        .returning(User.session_version).execution_options(synchronize_session=False)).scalar_one()
+    set_committed_value(user, "session_version", value)
 
 
 def issue_api_token(user: User) -> str:

@@ -46,10 +46,14 @@ def register(app) -> None:
     """Install the error handlers on the app."""
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # a page made for this refusal (e.g. the login form saying it is locked)
+            return exc.response
         if wants_json():
             return problem(exc.code or 500, exc.description or TITLES.get(exc.code, ""))
         title = TITLES.get(exc.code, exc.name)
         detail = exc.description if getattr(exc, "firma_message", False) else None
+        if exc.code == 429:
+            detail = "Muitas tentativas em pouco tempo. Aguarde alguns minutos e tente de novo."
         return render_template("public/error.html", code=exc.code, title=title, detail=detail), exc.code
 
     @app.errorhandler(Exception)

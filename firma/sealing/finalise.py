@@ -68,12 +68,18 @@ def sealer(app=None, *, timestamping: bool = False) -> seal.Sealer:
 
 
 def _stale_claim(now: datetime):
-    """SQL condition: a running finalisation whose worker has had longer than STALE (it died mid-seal)."""
-    return and_(Envelope.finalise_state == FinaliseState.RUNNING, Envelope.finalise_started_at < now - STALE)
+    """SQL condition: a running finalisation whose worker has had longer than FINALISE_STALE_SECONDS (it died)."""
+    stale = timedelta(seconds=current_app.config.get("FINALISE_STALE_SECONDS", STALE.total_seconds()))
+    return and_(Envelope.finalise_state == FinaliseState.RUNNING, Envelope.finalise_started_at < now - stale)
 
 
 def claim(envelope_id: int, now: datetime | None = None) -> bool:
     """Take the envelope's finalisation with a conditional UPDATE; False if another has it."""
+    return _claim_at(envelope_id, now) is not None
+
+
+def _claim_at(envelope_id: int, now: datetime | None = None) -> datetime | None:
+    """The claim's time if this call took the finalisation (it tells this claim from a later takeover), else None."""
     now = now or utcnow()
     result = db.session.execute(
         update(Envelope)
@@ -82,6 +88,17 @@ def claim(envelope_id: int, now: datetime | None = None) -> bool:
         .values(finalise_state=FinaliseState.RUNNING, finalise_started_at=now)
     )
     db.session.commit()
+    return now if result.rowcount == 1 else None
+
+
+def _still_ours(envelope_id: int, claimed_at: datetime) -> bool:
+    """Whether this claim still holds (a worker too slow for the STALE limit may have been overtaken): the row is
+    locked and marked completed in one conditional UPDATE, so only one of two sealing workers records its seal."""
+    result = db.session.execute(
+        update(Envelope).where(Envelope.id == envelope_id, Envelope.status == "pending",
+                               Envelope.finalise_state == FinaliseState.RUNNING,
+                               Envelope.finalise_started_at == claimed_at)
+        .values(status="completed").execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
@@ -114,7 +131,8 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
     envelope = db.session.get(Envelope, envelope_id)
     if envelope is None or not envelope.all_signed:
         return False
-    if not claim(envelope_id, now):
+    claimed_at = _claim_at(envelope_id, now)
+    if claimed_at is None:
         return False
     db.session.refresh(envelope)
     try:
@@ -129,6 +147,10 @@ def finalise(envelope_id: int, now: datetime | None = None) -> bool:
         outbox.commit()
         metrics.FINALISATIONS.labels("failed").inc()
         current_app.logger.exception("finalisation of envelope %s failed", envelope_id)
+        return False
+    if not _still_ours(envelope_id, claimed_at):
+        db.session.rollback()
+        current_app.logger.warning("finalisation of envelope %s was taken over by another worker", envelope_id)
         return False
     complete(envelope, path, digest)
     envelope.lta_expires_at = ltv.last_timestamp_expiry(final)  # when `firma lta-refresh` is due

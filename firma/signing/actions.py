@@ -2,23 +2,27 @@
 
 Each function records its evidence and an audit event; views only parse requests and call these.
 """
+from datetime import datetime, timedelta
+
 from flask import current_app
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 
 from firma.br.identifiers import compact, is_valid_cnpj, is_valid_cpf
 from firma.envelopes import links
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
-from firma.models import EventType, EvidenceKind, GeolocationStatus, SignatureMethod, Signer, SignerStatus, utcnow
+from firma.extensions import db
+from firma.models import Event, EventType, EvidenceKind, GeolocationStatus, SignatureMethod, Signer, SignerStatus, utcnow
 from firma.platform import outbox
 from firma.platform.errors import Refusal
 from firma.sealing import finalise
 from firma.signing import served, signature_image
-from firma.signing.claims import claim, count_attempt
+from firma.signing.claims import claim, count_attempt, reset_attempts
 from firma.signing.signature_image import signature_font
 from firma.signing.steps import Locked, is_step_done, steps_for
 
-LOCKED = "Número de tentativas excedido. Peça um novo link ao provedor."
+LOCKED = "Número de tentativas excedido. Por segurança, tente de novo mais tarde."
 
 
 def open_link(signer: Signer, info: RequestInfo) -> None:
@@ -30,9 +34,23 @@ def open_link(signer: Signer, info: RequestInfo) -> None:
         audit.record(signer.envelope, EventType.SIGNER_VIEWED, signer=signer, info=info)
 
 
-def identity_locked(signer: Signer) -> bool:
-    """Whether wrong CPF attempts used up this link (a new link starts a new set)."""
-    return signer.cpf_attempts >= current_app.config["CPF_ATTEMPTS"]
+def identity_locked(signer: Signer, now: datetime | None = None) -> bool:
+    """Whether wrong CPF attempts locked this signer (whatever link they use) within the last CPF_LOCKOUT_MINUTES.
+
+    The count belongs to the signer, not to a link, so asking for new links buys no new guesses; once the
+    lockout has passed since the last wrong attempt, the count starts again (one conditional UPDATE).
+    """
+    limit = current_app.config["CPF_ATTEMPTS"]
+    if signer.cpf_attempts < limit:
+        return False
+    last_failure = db.session.scalar(
+        select(Event.created_at).where(Event.signer_id == signer.id, Event.type == EventType.SIGNER_IDENTITY_FAILED)
+        .order_by(Event.id.desc()).limit(1))
+    lockout = timedelta(minutes=current_app.config["CPF_LOCKOUT_MINUTES"])
+    if last_failure is not None and last_failure + lockout > (now or utcnow()):
+        return True
+    reset_attempts(signer, Signer.cpf_attempts, at_least=limit)
+    return False
 
 
 def confirm_identity(signer: Signer, typed: str, info: RequestInfo) -> None:

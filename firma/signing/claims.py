@@ -39,3 +39,10 @@ def count_attempt(signer: Signer, column) -> int:
         .execution_options(synchronize_session=False)).scalar_one()
     set_committed_value(signer, column.key, value)
     return value
+
+
+def reset_attempts(signer: Signer, column, *, at_least: int) -> None:
+    """Start an attempt counter again, only if it still reads `at_least` or more (a racing reset is harmless)."""
+    db.session.execute(update(Signer).where(Signer.id == signer.id, column >= at_least).values({column: 0})
+                       .execution_options(synchronize_session=False))
+    set_committed_value(signer, column.key, 0)

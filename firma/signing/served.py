@@ -1,14 +1,12 @@
 """What the signer saw: the SHA-256 of the exact bytes the server sent them, recorded when it sends them.
 
-The read step serves the document as page images (and the original PDF as a download). Each distinct version
-served to a signer is one `signer.document_served` audit event, written the first time; the confirm step takes
-the document hash from these records, never from the page.
+The read step serves the document as page images, one request per page (and the original PDF as a download).
+Each page image, and each PDF, sent to a signer is one `signer.document_served` audit event, written the first
+time; the confirm step takes the document hash from these records, never from the page.
 """
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,22 +20,11 @@ from firma.platform.errors import Refusal
 NOTHING_SERVED = "Abra o documento na etapa de leitura antes de assinar."
 
 
-@lru_cache(maxsize=256)
-def _digests(paths: tuple[Path, ...]) -> tuple[str, tuple[str, ...]]:
-    """(SHA-256 of all page images concatenated in page order, each page's SHA-256); cached page files never change."""
-    whole, pages = hashlib.sha256(), []
-    for path in paths:
-        data = Path(path).read_bytes()
-        whole.update(data)
-        pages.append(hashlib.sha256(data).hexdigest())
-    return whole.hexdigest(), tuple(pages)
-
-
-def page_images_served(signer: Signer, images: list[Path], *, source_sha256: str, width: int,
-                       info: RequestInfo) -> bool:
-    """Record, once per version, the page images (rendered from the PDF `source_sha256`) about to be sent."""
-    digest, pages = _digests(tuple(images))
-    return _record(signer, ServedFormat.PAGE_IMAGES, digest, source_sha256, info, pages=list(pages), width=width)
+def page_image_served(signer: Signer, number: int, image: bytes, *, source_sha256: str, width: int,
+                      info: RequestInfo) -> bool:
+    """Record, once per page and version, the page image (rendered from the PDF `source_sha256`) about to be sent."""
+    digest = hashlib.sha256(image).hexdigest()
+    return _record(signer, ServedFormat.PAGE_IMAGES, digest, source_sha256, info, page=number, width=width)
 
 
 def pdf_served(signer: Signer, pdf: bytes, *, info: RequestInfo) -> bool:
