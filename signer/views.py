@@ -23,6 +23,7 @@ from firma.platform import storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
+from firma.platform.storage.serve import send_stored
 from firma.signing import actions, claims, steps
 
 from . import bp
@@ -248,7 +249,7 @@ def page_image(mode: str, token: str, number: int):
     if not 1 <= number <= envelope.original_pages:
         abort(404)
     cache = current_app.config["STORAGE_DIR"] / "cache" / "pages"
-    images = previews.page_images(storage.path_of(envelope.original_path), cache)
+    images = previews.page_images(envelope.original_sha256, lambda: storage.read(envelope.original_path), cache)
     response = send_file(images[number - 1], mimetype="image/jpeg", max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
@@ -258,8 +259,8 @@ def page_image(mode: str, token: str, number: int):
 def original(mode: str, token: str):
     """The original PDF, as served to this signer."""
     signer = load_signer(token, mode)
-    return send_file(storage.path_of(signer.envelope.original_path), mimetype="application/pdf",
-                     download_name=f"{signer.envelope.public_code}-original.pdf")
+    return send_stored(signer.envelope.original_path, mimetype="application/pdf",
+                       download_name=f"{signer.envelope.public_code}-original.pdf")
 
 
 # --- identity: document photo and liveness selfie ----------------------------------------------------

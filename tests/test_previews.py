@@ -4,6 +4,8 @@ import threading
 import pytest
 from PIL import Image
 
+import hashlib
+
 from firma.documents.previews import page_images, preview_pdf_bytes
 from firma.documents.rendering import render_pdf
 
@@ -11,6 +13,12 @@ from firma.documents.rendering import render_pdf
 def pdf_with(pages: int, text: str) -> bytes:
     body = "".join(f'<h1 style="break-before: page">{text} {n}</h1>' for n in range(pages))
     return render_pdf(body, title="t", branch_name="Net", branch_cnpj="11222333000181", public_code="P-1")
+
+
+def stored(source):
+    """A stored PDF as the signer view knows it: its SHA-256 and a loader of its bytes."""
+    data = source.read_bytes()
+    return hashlib.sha256(data).hexdigest(), lambda: data
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +29,7 @@ def three_pages() -> bytes:
 def test_each_page_becomes_a_small_progressive_jpeg(tmp_path, three_pages):
     source = tmp_path / "doc.pdf"
     source.write_bytes(three_pages)
-    paths = page_images(source, tmp_path / "cache")
+    paths = page_images(*stored(source), tmp_path / "cache")
     assert len(paths) == 3
     for path in paths:
         with Image.open(path) as image:
@@ -36,9 +44,9 @@ def test_each_page_becomes_a_small_progressive_jpeg(tmp_path, three_pages):
 def test_second_call_reuses_the_images(tmp_path, three_pages):
     source = tmp_path / "doc.pdf"
     source.write_bytes(three_pages)
-    first = page_images(source, tmp_path / "cache")
+    first = page_images(*stored(source), tmp_path / "cache")
     stamps = [p.stat().st_mtime_ns for p in first]
-    second = page_images(source, tmp_path / "cache")
+    second = page_images(*stored(source), tmp_path / "cache")
     assert second == first
     assert [p.stat().st_mtime_ns for p in second] == stamps
 
@@ -46,9 +54,9 @@ def test_second_call_reuses_the_images(tmp_path, three_pages):
 def test_a_different_pdf_never_shows_stale_pages(tmp_path, three_pages):
     source = tmp_path / "doc.pdf"
     source.write_bytes(three_pages)
-    old = page_images(source, tmp_path / "cache")
+    old = page_images(*stored(source), tmp_path / "cache")
     source.write_bytes(pdf_with(2, "Segundo"))  # same path, new content
-    new = page_images(source, tmp_path / "cache")
+    new = page_images(*stored(source), tmp_path / "cache")
     assert len(new) == 2
     assert not set(new) & set(old)
     assert new[0].read_bytes() != old[0].read_bytes()

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -60,6 +61,9 @@ def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = 900) -> list[Pat
     return [folder / name for name in names]
 
 
-def page_images(pdf_path: Path, cache_dir: Path, *, width: int = 900) -> list[Path]:
-    """Cached page images of a stored PDF; a different PDF (new SHA-256) never reuses old images."""
-    return preview_pdf_bytes(Path(pdf_path).read_bytes(), cache_dir, width)
+def page_images(pdf_sha256: str, load_pdf: Callable[[], bytes], cache_dir: Path, *, width: int = 900) -> list[Path]:
+    """Cached page images of a stored PDF known by its SHA-256: the bytes are loaded only on a cache miss."""
+    index = Path(cache_dir) / pdf_sha256 / f"w{width}" / "pages.json"
+    if index.exists():
+        return _listed(index)
+    return preview_pdf_bytes(load_pdf(), cache_dir, width)
