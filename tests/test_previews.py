@@ -17,7 +17,10 @@ def pdf_with(pages: int, text: str) -> bytes:
 
 def stored(source):
     """A stored PDF as the signer view knows it: its SHA-256 and a loader of its bytes."""
-    data = source.read_bytes()
+    return stored_bytes(source.read_bytes())
+
+
+def stored_bytes(data: bytes):
     return hashlib.sha256(data).hexdigest(), lambda: data
 
 
@@ -98,3 +101,13 @@ def test_concurrent_requests_get_complete_images(tmp_path, three_pages):
         with Image.open(path) as image:
             image.load()
     assert not list(tmp_path.rglob("*.part"))
+
+
+def test_a_cached_pdf_is_not_fetched_from_storage_again(tmp_path, three_pages):
+    digest, load = stored_bytes(three_pages)
+    first = page_images(digest, load, tmp_path / "cache")
+
+    def must_not_load() -> bytes:
+        raise AssertionError("the stored PDF was read although its pages are cached")
+
+    assert page_images(digest, must_not_load, tmp_path / "cache") == first
