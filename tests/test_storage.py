@@ -146,3 +146,23 @@ def test_copy_to_a_folder_works_too(app, disk_instance, tmp_path):
     assert result.exit_code == 0 and "copied 3" in result.output
     assert (tmp_path / "copy" / "envelopes/FRM-7/file-2.bin").read_bytes() == disk_instance["envelopes/FRM-7/file-2.bin"]
     assert not (tmp_path / "copy" / "cache").exists() and not (tmp_path / "copy" / ".probe").exists()
+
+
+def test_readyz_gives_up_fast_on_an_object_store_that_never_answers(app, client, seaweed):
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are queued by the kernel and never answered
+    saved = {key: app.config.get(key) for key in ("STORAGE_URL", "S3_ENDPOINT_URL")}
+    app.config.update(STORAGE_URL="s3://silent/prefix", S3_ENDPOINT_URL=f"http://127.0.0.1:{silent.getsockname()[1]}")
+    try:
+        started = time.perf_counter()
+        response = client.get("/readyz")
+        elapsed = time.perf_counter() - started
+    finally:
+        app.config.update(saved)
+        silent.close()
+    assert response.status_code == 503 and response.json["checks"]["storage"] == "fail"
+    assert elapsed < 5

@@ -16,20 +16,24 @@ from firma.platform.storage.base import NOT_STORED, StorageError, StorageUnavail
 # Short timeouts and a few retries: a dead endpoint costs a request (or /readyz) seconds, not minutes.
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"},
                        s3={"addressing_style": "path"}, signature_version="s3v4")
+# The readiness probe tries once, fast: a black-holed endpoint must not outlast a 5 s probe timeout.
+PROBE_CONFIG = CLIENT_CONFIG.merge(Config(connect_timeout=1, read_timeout=2,
+                                          retries={"total_max_attempts": 1, "mode": "standard"}))
 MISSING = {"404", "NoSuchKey", "NotFound"}
 
 _clients: dict[tuple, object] = {}
 _clients_lock = threading.Lock()
 
 
-def client(endpoint_url: str | None):
+def client(endpoint_url: str | None, *, probe: bool = False):
     """This process's S3 client for an endpoint (boto3 clients are thread-safe; a forked child makes its own)."""
-    key = (os.getpid(), endpoint_url)
+    key = (os.getpid(), endpoint_url, probe)
     with _clients_lock:
         if key not in _clients:
             region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
             _clients[key] = boto3.session.Session().client(
-                "s3", endpoint_url=endpoint_url or None, region_name=region, config=CLIENT_CONFIG)
+                "s3", endpoint_url=endpoint_url or None, region_name=region,
+                config=PROBE_CONFIG if probe else CLIENT_CONFIG)
         return _clients[key]
 
 
@@ -138,15 +142,17 @@ class S3Backend:
             raise self._fail("list", start or "/", exc) from exc
 
     def probe(self) -> None:
-        """Put, read back and delete a small object under `.probe/`."""
+        """Put, read back and delete a small object under `.probe/`, each tried once with short timeouts."""
         name = f".probe/{secrets.token_hex(8)}.txt"
-        data = secrets.token_bytes(16)
-        self.write_once(name, data)
+        key, data, quick = self._key(name), secrets.token_bytes(16), client(self.endpoint_url, probe=True)
         try:
-            if self.read(name) != data:
-                raise StorageError("object storage read back different bytes")
-        finally:
+            quick.head_bucket(Bucket=self.bucket)  # one short round trip first: a silent endpoint fails it fast
+            quick.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*", ChecksumAlgorithm="SHA256",
+                             ChecksumSHA256=base64.b64encode(hashlib.sha256(data).digest()).decode())
             try:
-                self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
-            except (ClientError, BotoCoreError) as exc:
-                raise self._fail("delete", name, exc) from exc
+                if quick.get_object(Bucket=self.bucket, Key=key)["Body"].read() != data:
+                    raise StorageError("object storage read back different bytes")
+            finally:
+                quick.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("probe", name, exc) from exc
