@@ -103,6 +103,15 @@ def readable_again(name: str, seconds: float = 60) -> None:
             time.sleep(0.5)
 
 
+def back_to_ready(client, seconds: float = 90) -> None:
+    """Poll /readyz until it is 200 again (a restarted SeaweedFS takes a few seconds to accept writes)."""
+    deadline = time.monotonic() + seconds
+    while (answer := ready(client))[0] != 200:
+        assert time.monotonic() < deadline, answer
+        time.sleep(0.5)
+    assert answer[1] == {"database": "ok", "queue": "ok", "storage": "ok"}
+
+
 def ready(client) -> tuple[int, dict, float]:
     started = time.perf_counter()
     response = client.get("/readyz")
@@ -126,7 +135,7 @@ def test_readyz_names_the_stopped_object_store_and_nothing_written_meanwhile_is_
     assert document_photos(envelope) == []  # no evidence row without its file
 
     own_weed.start()
-    assert ready(client)[:2] == (200, {"database": "ok", "queue": "ok", "storage": "ok"})
+    back_to_ready(client)
     phone.photos()  # the signer simply sends the photo again
     phone.sign_and_locate()
 
@@ -137,6 +146,7 @@ def test_readyz_names_the_stopped_object_store_and_nothing_written_meanwhile_is_
     assert "object storage" in envelope.finalise_error
 
     own_weed.start()
+    back_to_ready(client)
     readable_again(envelope.original_path)  # Huey's retry comes 60 s later; a restarted volume needs a moment
     assert finalise.finalise_job(envelope.id) is True  # what Huey's retry runs
     _db.session.expire_all()
@@ -146,8 +156,8 @@ def test_readyz_names_the_stopped_object_store_and_nothing_written_meanwhile_is_
     assert all(storage.exists(p.path) for p in photos) and storage.exists(envelope.original_path)
 
 
-def test_an_api_write_while_the_store_is_down_is_a_503_problem_and_leaves_nothing(api, make_template, branch,
-                                                                                  own_weed):
+def test_an_api_write_while_the_store_is_down_is_a_503_problem_and_leaves_nothing(api, client, make_template,
+                                                                                  branch, own_weed):
     api("POST", "/customers", json={**CUSTOMER, "phone": None})
     body = {"number": "API-S3", "customer_cpf_cnpj": "52998224725", "branch_id": branch.id,
             "template_id": make_template().id, "plan": "Fibra 500", "price": "99.90", "use_digital_signature": True}
@@ -157,6 +167,7 @@ def test_an_api_write_while_the_store_is_down_is_a_503_problem_and_leaves_nothin
     assert "armazenamento de arquivos não respondeu" in refused.json["detail"] and refused.headers["Retry-After"]
     assert api("GET", "/contracts/API-S3", check=False).status_code == 404  # nothing half-created
     own_weed.start()
+    back_to_ready(client)
     created = api("POST", "/contracts", json=body, headers={"Idempotency-Key": "s3-1"})
     assert created.status_code == 201, created.json
     assert storage.read(f"envelopes/{created.json['envelope']['public_code']}/original.pdf").startswith(b"%PDF")
