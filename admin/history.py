@@ -1,7 +1,7 @@
 """The signature history: filters, search, pages, CSV; one envelope's detail and its actions."""
 from datetime import date
 
-from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -12,7 +12,8 @@ from firma.evidence import audit, manifest, manifest_pdf
 from firma.identity import policy, review
 from firma.extensions import db
 from firma.models import Branch, Delivery, Envelope, EnvelopeStatus, Evidence, Integration, ReviewState, Signer
-from firma.platform import outbox, storage
+from firma.platform import outbox
+from firma.platform.storage.serve import send_stored
 
 from . import bp
 from .auth import info, page, require
@@ -177,7 +178,7 @@ def envelope_download(envelope_id: int, what: str):
     path = env.original_path if what == "original" else env.final_path
     if not path:
         abort(404)
-    return send_file(storage.path_of(path), mimetype="application/pdf", as_attachment=True, download_name=name)
+    return send_stored(path, mimetype="application/pdf", as_attachment=True, download_name=name)
 
 
 @bp.get("/evidencias/<int:envelope_id>/<int:evidence_id>")
@@ -187,5 +188,5 @@ def evidence_file(envelope_id: int, evidence_id: int):
     if row is None or row.envelope_id != envelope_id or not row.path:
         abort(404)
     image = (row.content_type or "") in ("image/png", "image/jpeg", "image/webp")
-    return send_file(storage.path_of(row.path), mimetype=row.content_type if image else "application/octet-stream",
-                     as_attachment=not image, download_name=f"evidencia-{row.id}", max_age=0)
+    return send_stored(row.path, mimetype=row.content_type if image else "application/octet-stream",
+                       as_attachment=not image, download_name=f"evidencia-{row.id}", max_age=0)

@@ -14,6 +14,7 @@ from firma.models import (
     Branch, Contract as ContractRow, Envelope as EnvelopeRow, ServiceOrder, Signer as SignerRow, Term,
 )
 from firma.platform import outbox, storage
+from firma.platform.storage.serve import send_stored
 from firma.platform.errors import Refusal, problem
 from firma.sealing.assemble import read_attachment
 
@@ -208,17 +209,11 @@ def envelope_document(code: str, document: str):
     if document not in ("original", "final", "manifest"):
         raise NotFound("Documento desconhecido: use original, final ou manifest.")
     if document == "original":
-        return pdf_response(storage.read(envelope.original_path), f"{envelope.public_code}-original.pdf")
+        return send_stored(envelope.original_path, mimetype="application/pdf", as_attachment=True,
+                           download_name=f"{envelope.public_code}-original.pdf")
     if not envelope.final_path:
         return problem(409, "O documento final fica disponível quando todos assinarem.", title="Ainda pendente")
-    final = storage.read(envelope.final_path)
     if document == "final":
-        return pdf_response(final, f"{envelope.public_code}.pdf")
-    return Response(read_attachment(final, "evidence.json"), mimetype="application/json")
-
-
-def pdf_response(data: bytes, name: str) -> Response:
-    """A PDF as a download."""
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+        return send_stored(envelope.final_path, mimetype="application/pdf", as_attachment=True,
+                           download_name=f"{envelope.public_code}.pdf")
+    return Response(read_attachment(storage.read(envelope.final_path), "evidence.json"), mimetype="application/json")

@@ -1,4 +1,5 @@
 """The application factory: a list of named steps, as in Indico and cookiecutter-flask."""
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app = Flask(
         "firma",
         instance_relative_config=True,
-        instance_path=instance_path or str(ROOT / "instance"),
+        instance_path=instance_path or os.environ.get("FIRMA_INSTANCE_PATH") or str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )

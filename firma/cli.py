@@ -16,6 +16,7 @@ from firma.evidence import audit
 from firma.extensions import db
 from firma.models import Envelope
 from firma.platform import worker_cli
+from firma.platform.storage import cli as storage_cli
 from firma.sealing import certificate, finalise, lta_refresh, trust, verification
 
 
@@ -24,6 +25,7 @@ def register(app) -> None:
     for command in (init, seed, demo, verify, audit_verify, lta_refresh_command):
         app.cli.add_command(command)
     worker_cli.register(app)
+    storage_cli.register(app)
 
 
 @click.command()

@@ -19,7 +19,9 @@ DEFAULTS = {
     "ENV_NAME": "development",  # development | production | testing
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # default: sqlite file in the instance folder
-    "STORAGE_DIR": None,  # default: <instance>/storage
+    "STORAGE_DIR": None,  # default: <instance>/storage (local disk; with STORAGE_URL only page-image caches)
+    "STORAGE_URL": None,  # file:///path or s3://bucket/prefix; None: STORAGE_DIR on this host's disk
+    "S3_ENDPOINT_URL": None,  # a non-AWS S3 endpoint (SeaweedFS, MinIO, ...); credentials: AWS_* variables
     "SEAL_P12": None,  # default: <instance>/seal.p12
     "SEAL_PASSPHRASE": None,  # default: read from <instance>/seal.pass
     "SEAL_CHECK_AT_START": True,  # load the seal key in the factory: a bad one stops the start-up
@@ -96,6 +98,9 @@ def _derive(app) -> None:
         # a dead server answers /readyz (and a request) in seconds, not after the OS's TCP timeout
         cfg["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": cfg["DB_CONNECT_TIMEOUT"]}
     cfg["STORAGE_DIR"] = Path(cfg["STORAGE_DIR"] or instance / "storage")
+    url = cfg["STORAGE_URL"] or ""
+    if url and not (url.startswith("file:///") or (url.startswith("s3://") and len(url) > len("s3://"))):
+        raise ConfigError(f"FIRMA_STORAGE_URL {url!r} is not file:///path or s3://bucket/prefix.")
     cfg["SEAL_P12"] = Path(cfg["SEAL_P12"] or instance / "seal.p12")
     cfg["SEAL_LEVEL"] = cfg["SEAL_LEVEL"] or ("B-LTA" if cfg["TSA_URL"] else "B-B")
     if cfg["SEAL_LEVEL"] not in ("B-B", "B-T", "B-LTA"):

@@ -1,11 +1,11 @@
 """The flow's end: declining with a reason, and the signed copy (the done page polls for it, then downloads it)."""
-from flask import redirect, render_template, request, send_file, url_for
+from flask import redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
 from firma.extensions import limiter
-from firma.platform import storage
 from firma.platform.errors import Refusal, friendly
 from firma.platform.outbox import commit
+from firma.platform.storage.serve import send_stored
 from firma.signing import actions, claims
 
 from . import bp
@@ -59,5 +59,5 @@ def final(mode: str, token: str):
     envelope = signer.envelope
     if not final_copy_ready(envelope):
         raise friendly(NotFound, "O documento final fica disponível quando todos tiverem assinado.")
-    return send_file(storage.path_of(envelope.final_path), mimetype="application/pdf",
-                     download_name=f"{envelope.public_code}-assinado.pdf")
+    return send_stored(envelope.final_path, mimetype="application/pdf",
+                       download_name=f"{envelope.public_code}-assinado.pdf")

@@ -31,6 +31,8 @@ class Api:
     def __call__(self, method, path, *, token=None, headers=None, check=True, **kw):
         headers = {"Authorization": f"Bearer {token or self.token}", **(headers or {})}
         response = self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
+        response.get_data()  # buffer a streamed download (documents come from storage in chunks), then close it
+        response.close()
         if check:
             # The request's body stream is spent by now; the operation is found by method and path alone.
             sent = MockRequest("http://localhost", method.lower(), response.request.path,

@@ -4,7 +4,7 @@ import threading
 import pytest
 from PIL import Image
 
-from firma.documents.previews import page_images, preview_pdf_bytes
+from firma.documents.previews import preview_pdf_bytes
 from firma.documents.rendering import render_pdf
 
 
@@ -21,7 +21,7 @@ def three_pages() -> bytes:
 def test_each_page_becomes_a_small_progressive_jpeg(tmp_path, three_pages):
     source = tmp_path / "doc.pdf"
     source.write_bytes(three_pages)
-    paths = page_images(source, tmp_path / "cache")
+    paths = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
     assert len(paths) == 3
     for path in paths:
         with Image.open(path) as image:
@@ -36,9 +36,9 @@ def test_each_page_becomes_a_small_progressive_jpeg(tmp_path, three_pages):
 def test_second_call_reuses_the_images(tmp_path, three_pages):
     source = tmp_path / "doc.pdf"
     source.write_bytes(three_pages)
-    first = page_images(source, tmp_path / "cache")
+    first = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
     stamps = [p.stat().st_mtime_ns for p in first]
-    second = page_images(source, tmp_path / "cache")
+    second = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
     assert second == first
     assert [p.stat().st_mtime_ns for p in second] == stamps
 
@@ -46,9 +46,9 @@ def test_second_call_reuses_the_images(tmp_path, three_pages):
 def test_a_different_pdf_never_shows_stale_pages(tmp_path, three_pages):
     source = tmp_path / "doc.pdf"
     source.write_bytes(three_pages)
-    old = page_images(source, tmp_path / "cache")
+    old = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
     source.write_bytes(pdf_with(2, "Segundo"))  # same path, new content
-    new = page_images(source, tmp_path / "cache")
+    new = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
     assert len(new) == 2
     assert not set(new) & set(old)
     assert new[0].read_bytes() != old[0].read_bytes()

@@ -78,11 +78,6 @@ def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = WIDTH) -> list[P
     return [folder / name for name in names]
 
 
-def page_images(pdf_path: Path, cache_dir: Path, *, width: int = WIDTH) -> list[Path]:
-    """Cached page images of a stored PDF; a different PDF (new SHA-256) never reuses old images."""
-    return preview_pdf_bytes(Path(pdf_path).read_bytes(), cache_dir, width)
-
-
 # --- the signer's pages: one job per page, cached in storage --------------------------------------------
 
 def page_relpath(pdf_sha256: str, number: int, width: int = WIDTH) -> str:

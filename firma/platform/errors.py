@@ -2,6 +2,8 @@
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from firma.platform.storage.base import StorageUnavailable
+
 TITLES = {
     400: "Pedido inválido",
     403: "Acesso negado",
@@ -11,7 +13,9 @@ TITLES = {
     413: "Arquivo grande demais",
     429: "Muitas tentativas",
     500: "Erro interno",
+    503: "Serviço indisponível",
 }
+STORAGE_DOWN = ("O armazenamento de arquivos não respondeu e nada foi gravado. Tente novamente em instantes.")
 
 
 class Refusal(ValueError):
@@ -55,6 +59,17 @@ def register(app) -> None:
         if exc.code == 429:
             detail = "Muitas tentativas em pouco tempo. Aguarde alguns minutos e tente de novo."
         return render_template("public/error.html", code=exc.code, title=title, detail=detail), exc.code
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_down(exc: StorageUnavailable):
+        app.logger.warning("storage unavailable: %s", exc)
+        if wants_json():
+            response = problem(503, STORAGE_DOWN)
+        else:
+            response = app.make_response((render_template("public/error.html", code=503, title=TITLES[503],
+                                                          detail=STORAGE_DOWN), 503))
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
