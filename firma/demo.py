@@ -78,9 +78,9 @@ def seed() -> Login:
     Settings.get()
     integration = _get_or_create(Integration, description="Assinatura digital — Fibra Rápida", defaults=dict(
         representative=representative, require_document_photo=True, require_selfie=True,
-        allowed_origins="http://127.0.0.1:8080", email_subject_client="Seu contrato está pronto para assinatura",
-        email_body_client="Olá, {{ cliente.nome }}! Assine seu contrato pelo link: {{ link }}",
-        whatsapp_text_client="Olá, {{ cliente.nome }}! Seu contrato da {{ filial.nome }} está pronto: {{ link }}"))
+        allowed_origins="http://127.0.0.1:8080", email_subject_client="{{ documento.titulo }}: pronto para assinatura",
+        email_body_client="Olá, {{ cliente.nome }}! Assine {{ documento.titulo }} pelo link: {{ link }}",
+        whatsapp_text_client="Olá, {{ cliente.nome }}! {{ documento.titulo }} da {{ filial.nome }} está pronto para assinatura: {{ link }}"))
     branch = _get_or_create(Branch, cnpj="11222333000181", defaults=dict(
         name="Fibra Rápida Telecom", address="Av. Brasil, 1000 — Centro", city="Campinas", state="SP",
         phone="+551932345678", integration=integration))

@@ -48,7 +48,7 @@ def test_history_pagination(staff, db, make_contract):
 def test_envelope_detail_and_downloads(staff, db, make_contract):
     envelope = make_envelope(make_contract, witness=True)
     page = staff.get(f"/admin/assinaturas/{envelope.id}").get_data(as_text=True)
-    assert "Testemunha Um" in page and "Envelope criado" in page and "Cadeia de hashes íntegra." in page
+    assert "Testemunha Um" in page and "Envelope criado" in page and "Cadeia de hashes íntegra" in page
     with staff.get(f"/admin/assinaturas/{envelope.id}/original.pdf") as original:
         assert original.status_code == 200 and original.data.startswith(b"%PDF")
     manifest = staff.get(f"/admin/assinaturas/{envelope.id}/manifesto.pdf")
