@@ -40,7 +40,8 @@ def raw_codes() -> set[str]:
     return codes
 
 
-def demo_world(live_server) -> dict:
+@pytest.fixture(scope="module")
+def world(live_server) -> dict:
     """The `make run` demo plus what a working day leaves behind: retrying e-mails, a finished batch."""
     with live_server.app_context():
         login = demo.seed()
@@ -103,8 +104,7 @@ def visible_codes(page, codes: set[str]) -> set[str]:
 
 
 @pytest.mark.parametrize("width", list(VIEWPORTS))
-def test_every_admin_screen(live_server, browser, width):
-    world = demo_world(live_server)
+def test_every_admin_screen(live_server, world, browser, width):
     urls = admin_urls(live_server.app, world["ids"])
     assert len(urls) >= 20, urls
     codes = {c for c in raw_codes() if len(c) > 3} - LOANWORDS
