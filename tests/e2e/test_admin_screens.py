@@ -137,7 +137,7 @@ def test_every_admin_screen(live_server, world, browser, width):
     page.fill("#email", world["login"].email)
     page.fill("#password", world["login"].password)
     page.click("button[type=submit]")
-    page.wait_for_selector("nav.sidebar")
+    page.wait_for_selector("nav.sidebar", state="attached")
     for name, path in urls:
         check(name, path)
     context.close()
