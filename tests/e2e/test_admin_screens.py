@@ -140,5 +140,11 @@ def test_every_admin_screen(live_server, world, browser, width):
     page.wait_for_selector("nav.sidebar", state="attached")
     for name, path in urls:
         check(name, path)
+    if width == "390":  # on a phone the menu folds behind its button and opens on a tap
+        page.goto(live_server.url + "/admin/")
+        assert not page.is_visible("nav.sidebar")
+        page.click(".menu-toggle")
+        assert page.is_visible("nav.sidebar a[href='/admin/historico']")
+        assert page.get_attribute(".menu-toggle", "aria-expanded") == "true"
     context.close()
     assert not failures, "\n".join(failures)
