@@ -47,6 +47,8 @@ def test_retrying_emails_are_on_the_dashboard_with_a_friendly_reason(staff, db, 
     assert section.count("O servidor de e-mail recusou a conexão.") == 4
     assert "<summary>Detalhes técnicos</summary><code>ConnectionRefusedError" in section
     assert "Nenhum envio com problema" not in section
+    # a message the worker will try again by itself shows when, not a button that would send a second copy
+    assert section.count('<span class="muted">nova tentativa ') == 4 and "retry_delivery" not in section and "/reenviar" not in section
 
 
 def test_work_queue_lists_expiring_links_and_running_batches(staff, db, make_contract):
