@@ -34,6 +34,7 @@ def test_history_filters_pages_and_csv(staff, db, make_contract, make_customer):
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Código;Documento;Situação") and len(lines) == 2 and "Cancelado" in lines[1]
+    assert lines[1].split(";")[4] == second.integration.description  # the integration by name, not its id
 
 
 def test_history_pagination(staff, db, make_contract):
