@@ -23,11 +23,12 @@ system-deps:
 services:
 	./scripts/services.sh firma_test firma_migrations
 
-# Serve the demo on SQLite with a job worker beside the server; prints the admin login and signing links.
+# Serve the demo on SQLite with a job worker beside the server; prints, in pt-BR, the panel's address and login,
+# each demo signer's link and CPF, and a fresh API token with a curl line.
 run: install
 	$(BIN)/firma init
-	$(BIN)/firma seed
-	$(BIN)/firma demo
+	@$(BIN)/firma seed >/dev/null
+	@$(BIN)/firma demo --guia
 	@echo "Servindo em http://127.0.0.1:5000  (Ctrl+C para parar)"
 	$(BIN)/firma worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/firma run --host 127.0.0.1 --port 5000

@@ -37,17 +37,28 @@ def _load(batch_id: int) -> Batch:
     return db.session.get(Batch, batch_id) or abort(404)
 
 
+@bp.get("/lotes", endpoint="batches")
+def batches_list():
+    """Past and running batches, newest first, paged."""
+    result = batches.recent(request.args.get("page", 1, type=int))
+    return page("admin/batches.html", result=result, actions=batches.ACTIONS)
+
+
+def _items(row: Batch) -> list[BatchItem]:
+    return list(db.session.scalars(select(BatchItem).where(BatchItem.batch_id == row.id).order_by(BatchItem.id)))
+
+
 @bp.get("/lotes/<int:batch_id>")
 def batch(batch_id: int):
     """A batch's progress and per-contract results (polled by htmx while it runs)."""
     row = _load(batch_id)
-    items = db.session.scalars(select(BatchItem).where(BatchItem.batch_id == row.id).order_by(BatchItem.id))
-    return page("admin/batch.html", batch=row, items=items, progress=batches.progress(row), actions=batches.ACTIONS)
+    return page("admin/batch.html", batch=row, items=_items(row), progress=batches.progress(row),
+                actions=batches.ACTIONS)
 
 
 @bp.get("/lotes/<int:batch_id>/progresso")
 def batch_progress(batch_id: int):
-    """The self-replacing progress partial: polls every second until the batch is done."""
+    """The self-replacing progress partial (bar and per-contract rows): polls every second until the batch is done."""
     row = _load(batch_id)
-    return page("admin/_batch_progress.html", "admin/_batch_progress.html", batch=row,
+    return page("admin/_batch_progress.html", "admin/_batch_progress.html", batch=row, items=_items(row),
                 progress=batches.progress(row))

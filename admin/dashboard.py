@@ -2,6 +2,7 @@
 from flask import abort, flash, g, redirect, url_for
 
 from firma.delivery import deliveries, webhooks
+from firma.envelopes import batches
 from firma.envelopes.dashboard import summary
 from firma.extensions import db
 from firma.models import Delivery, Envelope
@@ -17,7 +18,7 @@ from .forms import EmptyForm
 @bp.get("/")
 def dashboard():
     """The front page: counts, longest waits, failures to retry."""
-    return page("admin/dashboard.html", summary=summary(), form=EmptyForm())
+    return page("admin/dashboard.html", summary=summary(), form=EmptyForm(), batch_actions=batches.ACTIONS)
 
 
 @bp.post("/entregas/<int:delivery_id>/reenviar")

@@ -21,6 +21,8 @@ from firma.models import PERMISSIONS, BiometricRefusal, IdentityCheckPolicy, Rev
 from firma.platform.errors import Refusal
 from firma.records.customers import clean_field
 
+from .br_fields import CepField, CpfCnpjField, MoneyField, PhoneField
+
 REQUIRED = DataRequired(message="Campo obrigatório.")
 YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
 
@@ -86,7 +88,7 @@ class UserForm(FlaskForm):
 
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
     email = EmailField("E-mail", validators=[REQUIRED, Length(max=254)])
-    cpf = StringField("CPF", validators=[Optional(), Length(max=14)])
+    cpf = CpfCnpjField("CPF", validators=[Optional(), Length(max=14)])
     role = SelectField("Perfil", choices=StaffRole.choices())
     extra_permissions = SelectMultipleField("Permissões adicionais", choices=dict(PERMISSIONS))
     active = BooleanField("Ativo", default=True)
@@ -145,11 +147,11 @@ class BranchForm(FlaskForm):
     """A branch: name, CNPJ, address, colour, logo and integration."""
 
     name = StringField("Nome", validators=[REQUIRED, Length(max=120)])
-    cnpj = StringField("CNPJ", validators=[REQUIRED, Length(max=18)])
+    cnpj = CpfCnpjField("CNPJ", validators=[REQUIRED, Length(max=18)], render_kw={"placeholder": "00.000.000/0000-00"})
     address = StringField("Endereço", validators=[Length(max=250)])
     city = StringField("Cidade", validators=[Length(max=80)])
     state = StringField("UF", validators=[Length(max=2)])
-    phone = StringField("Telefone", validators=[Length(max=20)])
+    phone = PhoneField("Telefone", validators=[Length(max=20)])
     color = StringField("Cor (#rrggbb)", default="#0b5cad", validators=[Length(max=7)])
     logo = FileField("Logotipo (PNG, JPEG ou WebP)")
     integration_id = SelectField("Integração de assinatura digital", coerce=coerce_id)
@@ -225,9 +227,9 @@ class CustomerForm(FlaskForm):
     """A customer, each field checked by the customer service's own rules."""
 
     name = StringField("Nome ou razão social", validators=[REQUIRED, Length(max=160)])
-    cpf_cnpj = StringField("CPF/CNPJ", validators=[REQUIRED, Length(max=18), checked_by_service])
+    cpf_cnpj = CpfCnpjField("CPF/CNPJ", validators=[REQUIRED, Length(max=18), checked_by_service])
     email = StringField("E-mail", validators=[Length(max=254), checked_by_service])
-    phone = StringField("Celular", validators=[Length(max=20), checked_by_service])
+    phone = PhoneField("Celular", validators=[Length(max=20), checked_by_service])
     rg = StringField("RG", validators=[Length(max=20)])
     birth_date = DateField("Data de nascimento", validators=[Optional()])
     street = StringField("Logradouro", validators=[Length(max=160)])
@@ -236,16 +238,16 @@ class CustomerForm(FlaskForm):
     district = StringField("Bairro", validators=[Length(max=80)])
     city = StringField("Cidade", validators=[Length(max=80)])
     state = StringField("UF", validators=[Length(max=2), checked_by_service])
-    zip_code = StringField("CEP", validators=[Length(max=9), checked_by_service])
+    zip_code = CepField("CEP", validators=[Length(max=9), checked_by_service])
 
 
 class ContactForm(FlaskForm):
     """A contact (a client's witness)."""
 
     name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
-    cpf = StringField("CPF", validators=[Length(max=14), checked_by_service])
+    cpf = CpfCnpjField("CPF", validators=[Length(max=14), checked_by_service])
     email = StringField("E-mail", validators=[Length(max=254), checked_by_service])
-    phone = StringField("Celular", validators=[Length(max=20), checked_by_service])
+    phone = PhoneField("Celular", validators=[Length(max=20), checked_by_service])
     customer_id = SelectField("Cliente relacionado", coerce=coerce_id)
 
 
@@ -257,7 +259,7 @@ class ContractForm(FlaskForm):
     branch_id = SelectField("Filial", coerce=coerce_id)
     template_id = SelectField("Modelo de contrato", coerce=coerce_id)
     plan = StringField("Plano", validators=[Length(max=120)])
-    price = StringField("Valor mensal (R$)", validators=[Length(max=14)])
+    price = MoneyField("Valor mensal (R$)", validators=[Length(max=14)])
     due_day = IntegerField("Dia de vencimento", default=10, validators=[NumberRange(1, 31)])
     loyalty_months = IntegerField("Fidelidade (meses)", default=12, validators=[NumberRange(0, 60)])
     installation_address = StringField("Endereço de instalação", validators=[Length(max=250)])

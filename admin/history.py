@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from firma.delivery import deliveries
 from firma.delivery.deliveries import MESSAGE_CHANNELS
-from firma.envelopes import history as service, lifecycle, sync
+from firma.envelopes import detail, history as service, lifecycle, sync
 from firma.evidence import audit, manifest, manifest_pdf
 from firma.identity import policy, review
 from firma.extensions import db
@@ -83,8 +83,8 @@ def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None)
                 events=audit.events_of(envelope.id), chain_error=audit.verify_chain(envelope.id),
                 deliveries=deliveries, failed=failed, report=report,
                 form=EmptyForm(), reason_form=ReasonForm(), review_form=ReviewForm(),
-                outcomes={s.id: policy.outcome(s) for s in envelope.signers}, contact_form=ContactUpdateForm(), resend_form=ResendForm(),
-                message_channels=MESSAGE_CHANNELS)
+                outcomes={s.id: policy.outcome(s) for s in envelope.signers}, contact_form=ContactUpdateForm(),
+                resend_form=ResendForm(), message_channels=MESSAGE_CHANNELS, detail=detail)
 
 
 @bp.get("/assinaturas/<int:envelope_id>")

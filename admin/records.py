@@ -8,6 +8,7 @@ from firma.extensions import db
 from firma.models import Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, ServiceOrder, Subject
 from firma.platform import outbox
 from firma.platform.errors import Refusal
+from firma.records import customer_overview
 from firma.records.contracts import Saved, add_term, new_contract_defaults, save_contract
 from firma.records.customers import clean_field, save_contact, save_customer
 from firma.records.service_orders import create_service_order, save_subject
@@ -28,10 +29,12 @@ def _choices(model, label, *where, blank="— escolha —"):
     return {None: blank, **{r.id: getattr(r, label.key) for r in rows}}
 
 
-def _saved_message(saved: Saved, what: str) -> str:
+def _saved_message(saved: Saved, what: str, *, feminine: bool = False) -> str:
+    done = "salva" if feminine else "salvo"
+    sent = "enviada" if feminine else "enviado"
     if saved.envelope is None:
-        return f"{what} salvo."
-    return f"{what} salvo e enviado para assinatura ({saved.envelope.public_code})."
+        return f"{what} {done}."
+    return f"{what} {done} e {sent} para assinatura ({saved.envelope.public_code})."
 
 
 # --- customers ---------------------------------------------------------------------------------------
@@ -66,7 +69,8 @@ def customer_edit(customer_id: int | None):
         outbox.commit()
         flash("Cliente salvo.", "ok")
         return redirect(url_for("admin.customers"))
-    return page("admin/customer_form.html", status=form_status(form), form=form, customer=customer)
+    return page("admin/customer_form.html", status=form_status(form), form=form, customer=customer,
+                overview=customer_overview.overview(customer) if customer else None)
 
 
 @bp.post("/validar/<field>")
@@ -153,7 +157,8 @@ def contracts():
 
 def contract_form(contract: Contract | None) -> ContractForm:
     """The contract form, filled from a contract or with the defaults."""
-    form = ContractForm(obj=contract, data=None if contract else new_contract_defaults())
+    defaults = None if contract else new_contract_defaults() | {"customer_id": request.args.get("customer_id", type=int)}
+    form = ContractForm(obj=contract, data=defaults)
     form.customer_id.choices = _choices(Customer, Customer.name)
     form.branch_id.choices = _choices(Branch, Branch.name)
     form.template_id.choices = _choices(DocumentTemplate, DocumentTemplate.name, DocumentTemplate.kind == "contract")
@@ -241,7 +246,7 @@ def service_order_new():
     form.contract_id.choices = _choices(Contract, Contract.number, blank="— nenhum —")
     if saved := run_form(form, lambda: create_service_order(form.data, by=g.user, info=info())):
         outbox.commit()
-        flash(_saved_message(saved, "Ordem de serviço"), "ok")
+        flash(_saved_message(saved, "Ordem de serviço", feminine=True), "ok")
         return redirect(url_for("admin.service_orders"))
     return page("admin/service_order_form.html", status=form_status(form), form=form)
 

@@ -60,15 +60,21 @@ def init() -> None:
 def seed() -> None:
     """Create the demo data (branch, integration, staff, customer, template, contract) once."""
     login = demo_data.seed()
-    click.echo(f"admin login: {login.email} / {login.password}")
+    click.echo(f"login do painel: {login.email} / {login.password}")
 
 
 @click.command()
+@click.option("--guia", "guide", is_flag=True, help="Print a pt-BR guide (panel, login, links, API token) instead.")
 @with_appcontext
-def demo() -> None:
-    """Print the demo envelope's code and a fresh signing link per signer, as JSON lines."""
-    for line in demo_data.demo_links():
+def demo(guide: bool) -> None:
+    """Print the demo envelope, a fresh link per signer and a fresh API token, as JSON lines (or --guia: pt-BR)."""
+    lines, token = demo_data.demo_links(), demo_data.demo_api_token()
+    if guide:
+        click.echo(demo_data.guide(demo_data.seed(), lines, token, current_app.config["PUBLIC_URL"]))
+        return
+    for line in lines:
         click.echo(json.dumps(line, ensure_ascii=False))
+    click.echo(json.dumps({"api_token": token}))
 
 
 @click.command()

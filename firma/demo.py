@@ -11,16 +11,19 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from firma.br.identifiers import format_cpf_cnpj
 from firma.envelopes import create, links
 from firma.extensions import db
 from firma.models import (
     Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, Integration, Settings, TemplateTermLink,
-    TemplateVersion, User,
+    SignerRole, TemplateVersion, User,
 )
+from firma.org import api_tokens
 from firma.platform import outbox
 from firma.platform.tokens import hash_token
 
 ADMIN_EMAIL = "admin@firma.local"
+DEMO_INTEGRATION = "Assinatura digital — Fibra Rápida"
 CONTRACT_BODY = """<h1>Contrato de prestação de serviço de internet</h1>
 <p>Pelo presente instrumento, <strong>{{ filial.nome }}</strong>, CNPJ {{ filial.cnpj }}, doravante PROVEDOR, e
 <strong>{{ cliente.nome }}</strong>, CPF/CNPJ {{ cliente.cpf_cnpj }}, residente em {{ cliente.endereco }},
@@ -76,11 +79,11 @@ def seed() -> Login:
         cpf="11144477735", signature_png=_signature_png("Carlos Diretor"),
         api_token_hash=hash_token(secrets.token_urlsafe(32))))
     Settings.get()
-    integration = _get_or_create(Integration, description="Assinatura digital — Fibra Rápida", defaults=dict(
+    integration = _get_or_create(Integration, description=DEMO_INTEGRATION, defaults=dict(
         representative=representative, require_document_photo=True, require_selfie=True,
-        allowed_origins="http://127.0.0.1:8080", email_subject_client="Seu contrato está pronto para assinatura",
-        email_body_client="Olá, {{ cliente.nome }}! Assine seu contrato pelo link: {{ link }}",
-        whatsapp_text_client="Olá, {{ cliente.nome }}! Seu contrato da {{ filial.nome }} está pronto: {{ link }}"))
+        allowed_origins="http://127.0.0.1:8080", email_subject_client="{{ documento.titulo }}: pronto para assinatura",
+        email_body_client="Olá, {{ cliente.nome }}! Assine {{ documento.titulo }} pelo link: {{ link }}",
+        whatsapp_text_client="Olá, {{ cliente.nome }}! {{ documento.titulo }} da {{ filial.nome }} está pronto para assinatura: {{ link }}"))
     branch = _get_or_create(Branch, cnpj="11222333000181", defaults=dict(
         name="Fibra Rápida Telecom", address="Av. Brasil, 1000 — Centro", city="Campinas", state="SP",
         phone="+551932345678", integration=integration))
@@ -113,9 +116,42 @@ def demo_links() -> list[dict]:
     lines = [{"envelope": envelope.public_code, "title": envelope.title}]
     for signer in envelope.signers:
         url = links.signing_url(links.issue(signer)) if signer.status != "signed" else None
-        lines.append({"role": signer.role, "name": signer.name, "status": signer.status, "url": url})
+        lines.append({"role": signer.role, "name": signer.name, "cpf": signer.cpf, "status": signer.status,
+                      "url": url})
     outbox.commit()
     return lines
+
+
+def demo_api_token() -> str:
+    """A fresh API token for the demo integration (the previous one stops working), for trying the API."""
+    integration = db.session.scalar(select(Integration).where(Integration.description == DEMO_INTEGRATION))
+    token = api_tokens.rotate_token(integration)
+    outbox.commit()
+    return token
+
+
+def guide(login: Login, lines: list[dict], token: str, public_url: str) -> str:
+    """What `make run` prints, in pt-BR: the panel's address and login, each signer's link and CPF, the API token."""
+    base = public_url.rstrip("/")
+    out = [
+        "Firma — demonstração pronta.",
+        f"Painel da equipe: {base}/admin/",
+        f"  e-mail: {login.email}",
+        f"  senha:  {login.password}",
+        f"Assinatura de demonstração {lines[0]['envelope']} — {lines[0]['title']}",
+    ]
+    for line in lines[1:]:
+        who = f"  {SignerRole(line['role']).label}: {line['name']}"
+        cpf = f" (CPF {format_cpf_cnpj(line['cpf'])})" if line.get("cpf") else ""
+        out.append(f"{who}{cpf}")
+        out.append(f"    link: {line['url']}" if line["url"] else "    já assinou (assinatura automática)")
+    out += [
+        "API para o ERP (token da integração de demonstração; um novo a cada execução, o anterior é revogado):",
+        f"  token: {token}",
+        f'  curl -H "Authorization: Bearer {token}" {base}/api/v1/envelopes',
+        f"  documentação: {base}/api/v1/openapi.json",
+    ]
+    return "\n".join(out)
 
 
 def _template(name: str, kind: str, body: str) -> DocumentTemplate:

@@ -107,8 +107,10 @@ def test_progress_partial_polls_until_done(staff, db, make_contract):
     db.session.add_all([BatchItem(batch_id=batch.id, contract_id=contract.id, status="done")])
     db.session.commit()
     partial = staff.get(f"/admin/lotes/{batch.id}/progresso", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert partial.lstrip().startswith('<section class="card batch-progress"')
+    assert partial.lstrip().startswith('<div id="batch-progress"')
     assert 'hx-trigger="load delay:1s"' in partial and 'hx-swap="outerHTML"' in partial and "50 %" in partial
+    # the per-contract rows travel with the bar, so they update without a reload
+    assert contract.number in partial and 'badge-done">Concluído' in partial
     batch.status = "done"
     db.session.commit()
     partial = staff.get(f"/admin/lotes/{batch.id}/progresso", headers={"HX-Request": "true"}).get_data(as_text=True)

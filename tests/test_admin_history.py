@@ -34,6 +34,7 @@ def test_history_filters_pages_and_csv(staff, db, make_contract, make_customer):
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Código;Documento;Situação") and len(lines) == 2 and "Cancelado" in lines[1]
+    assert lines[1].split(";")[4] == second.integration.description  # the integration by name, not its id
 
 
 def test_history_pagination(staff, db, make_contract):
@@ -48,7 +49,7 @@ def test_history_pagination(staff, db, make_contract):
 def test_envelope_detail_and_downloads(staff, db, make_contract):
     envelope = make_envelope(make_contract, witness=True)
     page = staff.get(f"/admin/assinaturas/{envelope.id}").get_data(as_text=True)
-    assert "Testemunha Um" in page and "Envelope criado" in page and "Cadeia de hashes íntegra." in page
+    assert "Testemunha Um" in page and "Envelope criado" in page and "Cadeia de hashes íntegra" in page
     with staff.get(f"/admin/assinaturas/{envelope.id}/original.pdf") as original:
         assert original.status_code == 200 and original.data.startswith(b"%PDF")
     manifest = staff.get(f"/admin/assinaturas/{envelope.id}/manifesto.pdf")

@@ -121,6 +121,18 @@ def test_a_term_renders_alone_with_its_contract_data():
     assert doc.variables == {"contrato.plano": "Fibra 300", "cliente.cpf_cnpj": "123.456.789-09"}
 
 
+def test_a_term_with_its_own_title_prints_it_once():
+    body = "<h1>Termo de comodato de equipamentos</h1><p>Roteador para {{ cliente.cpf_cnpj }}</p>"
+    contract = make_contract(links=[link("Termo de comodato", body, True, 0)])
+    texts = page_texts(render_contract(contract, public_code=CODE, now=NOW).pdf)
+    assert texts[1].startswith("Termo de comodato de equipamentos\nRoteador") and texts[1].count("Termo de comodato") == 1
+    term = Term(signed=False)
+    term.contract = contract
+    term.template = template("term", "Termo de comodato", body)
+    [text] = page_texts(render_term(term, public_code=CODE, now=NOW).pdf)
+    assert text.startswith("Termo de comodato de equipamentos\nRoteador") and text.count("Termo de comodato") == 1
+
+
 def test_a_service_order_renders_from_its_subject_template():
     contract = make_contract()
     order = ServiceOrder(number="OS-9", description="Troca do roteador")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -93,8 +94,14 @@ def _version(template: DocumentTemplate | None, what: str) -> TemplateVersion:
     return version
 
 
+def _starts_with_heading(body: str) -> bool:
+    """Whether the rendered body opens with its own title (then the term's name is not printed twice)."""
+    return bool(re.match(r"\s*<h[12][\s>]", body, re.I))
+
+
 def _section(title: str, body: str) -> str:
-    return f'<section class="term"><h1 class="term-title">{escape(title)}</h1>{body}</section>'
+    heading = "" if _starts_with_heading(body) else f'<h1 class="term-title">{escape(title)}</h1>'
+    return f'<section class="term">{heading}{body}</section>'
 
 
 def _finish(parts: list[str], *, title: str, branch: Branch, public_code: str, version: TemplateVersion,
@@ -131,8 +138,9 @@ def render_term(term: Term, *, public_code: str, now: datetime) -> RenderedDocum
     """A term on its own, filled with its contract's data."""
     version = _version(term.template, "O termo")
     context = contract_context(term.contract, now)
-    body = f'<article class="term-single"><h1>{escape(term.template.name)}</h1>' \
-           f"{render_body(version.body, context)}</article>"
+    rendered = render_body(version.body, context)
+    heading = "" if _starts_with_heading(rendered) else f"<h1>{escape(term.template.name)}</h1>"
+    body = f'<article class="term-single">{heading}{rendered}</article>'
     return _finish([body], title=term.template.name, branch=term.contract.branch, public_code=public_code,
                    version=version, context=context, used=set(used_variables(version.body, "term")))
 

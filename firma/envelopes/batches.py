@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, select, update
 
 from firma.delivery import deliveries
 from firma.envelopes import lifecycle, sync
+from firma.envelopes.history import Page
 from firma.extensions import db
 from firma.models import Batch, BatchItem, Contract, Envelope, Integration, User, utcnow
 from firma.org import staff
@@ -205,3 +206,12 @@ def progress(batch: Batch) -> dict[str, int]:
     percent = 100 if batch.status == "done" else (finished * 100 // batch.total if batch.total else 0)
     return {"done": counts.get("done", 0), "skipped": counts.get("skipped", 0), "failed": counts.get("failed", 0),
             "finished": finished, "percent": percent}
+
+
+def recent(number: int = 1, size: int = 25) -> Page:
+    """Batches newest first, one page at a time, for the list of past batches."""
+    total = db.session.scalar(select(func.count()).select_from(Batch)) or 0
+    pages = max(1, -(-total // size))
+    number = min(max(1, number), pages)
+    items = list(db.session.scalars(select(Batch).order_by(Batch.id.desc()).limit(size).offset((number - 1) * size)))
+    return Page(items, number, pages, total)

@@ -84,7 +84,7 @@ def csv_text(f: Filters) -> str:
     for env in db.session.scalars(query(f)).yield_per(200):
         signers = ", ".join(f"{s.name} ({s.status.label})" for s in env.signers)
         writer.writerow([csv_cell(cell) for cell in (
-            env.public_code, env.title, env.status.label, env.branch.name, env.integration_id,
+            env.public_code, env.title, env.status.label, env.branch.name, env.integration.description,
             env.contract.number if env.contract else "", local_time(env.created_at), local_time(env.completed_at),
             signers)])
     return out.getvalue()

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from firma.br.money import parse_money
 from firma.delivery import deliveries
 from firma.envelopes import create
 from firma.evidence.audit import SYSTEM, RequestInfo
@@ -30,7 +31,7 @@ class Saved:
 
 def _price(value) -> Decimal:
     try:
-        price = Decimal(str(value if value not in (None, "") else "0").replace(",", "."))
+        price = parse_money(value)
     except InvalidOperation:
         raise Refusal("Valor inválido: use por exemplo 99,90.", "price") from None
     if price < 0:

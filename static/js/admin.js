@@ -2,6 +2,21 @@
 (function () {
   "use strict";
 
+  // Narrow screens: the menu folds behind a "Menu" button (without JS it simply stays open above the page).
+  document.documentElement.classList.add("js");
+  function setUpMenu() {
+    var toggle = document.querySelector(".menu-toggle"), nav = document.getElementById("admin-nav");
+    if (!toggle || !nav || toggle.dataset.ready) return;
+    toggle.dataset.ready = "1";
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  setUpMenu();
+  document.addEventListener("htmx:load", setUpMenu);
+
   // Template editor: a palette button inserts its variable at the caret and refreshes the live preview.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button.var[data-insert]");
