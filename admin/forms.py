@@ -299,3 +299,20 @@ class BatchForm(FlaskForm):
     action = SelectField("Operação")
     reason = StringField("Motivo (para cancelamento)", validators=[Length(max=1000)])
     select_all = HiddenField()
+
+
+class ValidatorForm(FlaskForm):
+    """A validator to add to a pending envelope: who, and where to send the link."""
+
+    name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
+    cpf = StringField("CPF", validators=[REQUIRED, Length(max=14)])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+    phone = StringField("Celular", validators=[Optional(), Length(max=20)])
+    channel = SelectField("Canal", choices={"": "Automático (WhatsApp se houver celular)"}
+                          | {c.value: c.label for c in MESSAGE_CHANNELS})
+
+
+class HandOverForm(FlaskForm):
+    """Which signer gets a new link to hand over in person."""
+
+    signer_id = HiddenField()

@@ -15,7 +15,9 @@ from firma.platform import outbox, storage
 
 from . import bp
 from .auth import info, page, require
-from .forms import ContactUpdateForm, EmptyForm, ReasonForm, ResendForm, form_status, run_form
+from .forms import (
+    ContactUpdateForm, EmptyForm, HandOverForm, ReasonForm, ResendForm, ValidatorForm, form_status, run_form,
+)
 
 
 def _date(name: str) -> date | None:
@@ -72,7 +74,7 @@ def _signer(envelope: Envelope, signer_id) -> Signer:
     return signer
 
 
-def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None):
+def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None, **extra):
     """The envelope's page; `failed` is the action form that was refused, its messages shown on top (422)."""
     deliveries = db.session.scalars(select(Delivery).where(Delivery.envelope_id == envelope.id)
                                     .order_by(Delivery.id.desc()))
@@ -80,7 +82,8 @@ def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None)
                 events=audit.events_of(envelope.id), chain_error=audit.verify_chain(envelope.id),
                 deliveries=deliveries, failed=failed, report=report,
                 form=EmptyForm(), reason_form=ReasonForm(), contact_form=ContactUpdateForm(), resend_form=ResendForm(),
-                message_channels=MESSAGE_CHANNELS)
+                message_channels=MESSAGE_CHANNELS, hand_over_form=HandOverForm(),
+                **{"validator_form": ValidatorForm(formdata=None), **extra})
 
 
 @bp.get("/assinaturas/<int:envelope_id>")
