@@ -124,7 +124,7 @@
     var box = $(live, "[data-progress]"), stream = null, token = step.querySelector("input[name=form_token]");
     token = token ? token.value : "";
 
-    var denied = $(live, "[data-camera-denied]");
+    var denied = $(live, "[data-camera-denied]"), cameraBox = $(live, ".camera");
     function stop() { if (stream) stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
     function noCamera() {
       stop(); live.hidden = true;
@@ -149,12 +149,12 @@
           ? "Não encontramos uma câmera neste aparelho. Se ela estiver desativada, ative-a e tente de novo."
           : "A câmera parece estar em uso por outro aplicativo. Feche-o e tente de novo. Se ainda não funcionar:";
       }
-      start.hidden = true; denied.hidden = false; denied.focus();
+      start.hidden = true; cameraBox.hidden = true; denied.hidden = false; denied.focus();
       promptEl.textContent = "";
     }
     if (denied) {
       $(denied, "[data-camera-retry]").addEventListener("click", function () {
-        denied.hidden = true; start.hidden = false; start.disabled = false; start.click();
+        denied.hidden = true; cameraBox.hidden = false; start.hidden = false; start.disabled = false; start.click();
       });
       $(denied, "[data-camera-give-up]").addEventListener("click", noCamera);
     }
