@@ -51,6 +51,8 @@ vendor:
 	mkdir -p static/vendor/htmx-2.0.11 static/vendor/signature_pad-5.1.4
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx-2.0.11/
 	cp node_modules/signature_pad/dist/signature_pad.umd.min.js node_modules/signature_pad/LICENSE static/vendor/signature_pad-5.1.4/
+	mkdir -p static/vendor/quill-2.0.3
+	cp node_modules/quill/dist/quill.js node_modules/quill/dist/quill.snow.css node_modules/quill/LICENSE static/vendor/quill-2.0.3/
 	mkdir -p tests/vendor/axe-core-4.14.1
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/vendor/axe-core-4.14.1/
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from firma.models import vocabulary
 from tests import faces
 from tests.e2e.conftest import ANDROID_UA, CAMPINAS, CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_signer_e2e import big_photo
@@ -17,9 +18,13 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 SCREENS = ROOT / "output" / "screens"
-# Codes that must never reach a signer's screen (the vocabulary's values with "_" or ".", and English statuses).
-RAW = re.compile(r"\b(?:[a-z]+[._][a-z_.]+|pending|signed|declined|cancelled|completed|expired|client|validator|"
-                 r"granted|denied|unavailable|viewed)\b")
+# Codes that must never reach a screen: the vocabulary's values with "_" or ".", and its English statuses.
+CODES = sorted({m.value for enum in vars(vocabulary).values()
+                if isinstance(enum, type) and issubclass(enum, vocabulary.LabelledEnum) for m in enum
+                if "_" in m.value or "." in m.value} | {
+    "pending", "signed", "declined", "cancelled", "completed", "expired", "client", "validator", "granted",
+    "denied", "unavailable", "viewed"}, key=len, reverse=True)
+RAW = re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, CODES)) + r")(?![\w])")
 # The browser's own note of a refused form (422 is how a step says "fix this field"): not an error of the page.
 EXPECTED = re.compile(r"^Failed to load resource: the server responded with a status of 422 ")
 # Watch CSP violations from the first byte (an init script is injected by the browser, not bound by the CSP).
