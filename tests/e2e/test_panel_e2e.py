@@ -1,7 +1,5 @@
 """The panel's new screens in real Chromium at 1366 px: the rich-text template editor, sending an uploaded PDF
 with a validator, and "gerar novo link" with its copy button; no CSP violation, no console error, axe clean."""
-import io
-
 import pytest
 import weasyprint
 from sqlalchemy import select
@@ -9,10 +7,12 @@ from sqlalchemy import select
 from firma.extensions import db
 from firma.models import DocumentTemplate, Envelope, Event
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, random_cpf
-from tests.e2e.test_admin_e2e import log_in, panel  # noqa: F401 (fixture)
+from tests.e2e import test_admin_e2e
+from tests.e2e.test_admin_e2e import log_in
 from tests.e2e.test_phone_audit_e2e import Audit
 
 pytestmark = pytest.mark.e2e
+panel = test_admin_e2e.panel  # the same staff, branch and template fixture
 
 
 @pytest.fixture()
@@ -26,7 +26,7 @@ def wide(playwright_driver):
     browser.close()
 
 
-def test_rich_text_editor_palette_source_view_and_history(live_server, panel, wide):  # noqa: F811
+def test_rich_text_editor_palette_source_view_and_history(live_server, panel, wide):
     page, audit = wide
     log_in(page, live_server.url, panel["email"])
     page.goto(f"{live_server.url}/admin/modelos/{panel['template']}")
@@ -52,7 +52,7 @@ def test_rich_text_editor_palette_source_view_and_history(live_server, panel, wi
     audit.check("panel-03-template-diff")
 
 
-def test_upload_pdf_with_validator_then_hand_over_a_new_link(live_server, panel, wide, tmp_path):  # noqa: F811
+def test_upload_pdf_with_validator_then_hand_over_a_new_link(live_server, panel, wide, tmp_path):
     page, audit = wide
     log_in(page, live_server.url, panel["email"])
     pdf = tmp_path / "contrato-fisico.pdf"
