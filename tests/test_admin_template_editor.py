@@ -19,6 +19,9 @@ def test_clean_html_keeps_document_markup_and_variables_and_drops_active_content
     clean = clean_html(dirty)
     assert '<p class="ql-align-center" style="font-weight:bold">{{ cliente.nome }}</p>' in clean
     assert '<td colspan="2">{% if contrato.plano %}{{ contrato.plano }}{% endif %}</td>' in clean
+    assert clean_html('<p>{% if contrato.valor > 0 %}R$ {{ contrato.valor }}{% endif %} &amp; {# nota #}</p>') == (
+        '<p>{% if contrato.valor > 0 %}R$ {{ contrato.valor }}{% endif %} &amp; {# nota #}</p>')
+    assert clean_html('<p><a href="{{ filial.site }}">site</a></p>') == '<p><a href="{{ filial.site }}">site</a></p>'
     for bad in ("script", "alert", "onclick", "onerror", "javascript:", "iframe", "note"):
         assert bad not in clean, bad
 

@@ -1,4 +1,7 @@
 """Template HTML as saved from the editor, cleaned by nh3 (Ammonia): document markup only, no scripts or events."""
+import re
+import secrets
+
 import nh3
 
 TAGS = {
@@ -22,7 +25,20 @@ ATTRIBUTES = {
 SCHEMES = {"http", "https", "mailto", "data"}
 
 
+# Jinja tags stay exactly as typed (the cleaner would escape `>` in `{% if a > b %}`); their output is
+# autoescaped by the sandbox, which allows no `safe` filter.
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+
+
 def clean_html(body: str) -> str:
     """The body with every tag, attribute and URL scheme outside the document allow-list removed."""
-    return nh3.clean(body, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES, link_rel=None,
-                     strip_comments=True)
+    kept: list[str] = []
+    marker = f"firmajinja{secrets.token_hex(6)}x"
+
+    def hide(match: re.Match) -> str:
+        kept.append(match.group(0))
+        return f"{marker}{len(kept) - 1}z"
+
+    cleaned = nh3.clean(JINJA.sub(hide, body), tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
+                        link_rel=None, strip_comments=True)
+    return re.sub(rf"{marker}(\d+)z", lambda m: kept[int(m.group(1))], cleaned)
