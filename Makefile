@@ -7,7 +7,7 @@ PG_URL  := postgresql+psycopg://postgres@127.0.0.1:5432/firma_test
 REDIS_URL := redis://127.0.0.1:6379/15
 export PLAYWRIGHT_BROWSERS_PATH := 0
 
-.PHONY: run test test-sqlite test-postgres bench vendor install system-deps services clean
+.PHONY: run test test-sqlite test-postgres bench vendor lighthouse install system-deps services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,6 +52,16 @@ vendor:
 	mkdir -p static/vendor/htmx-2.0.11 static/vendor/signature_pad-5.1.4
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx-2.0.11/
 	cp node_modules/signature_pad/dist/signature_pad.umd.min.js node_modules/signature_pad/LICENSE static/vendor/signature_pad-5.1.4/
+	mkdir -p static/vendor/quill-2.0.3
+	cp node_modules/quill/dist/quill.js node_modules/quill/dist/quill.snow.css node_modules/quill/LICENSE static/vendor/quill-2.0.3/
+	mkdir -p tests/vendor/axe-core-4.14.1
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/vendor/axe-core-4.14.1/
+
+# Lighthouse 12.2.3 (the last line that runs on Node 20), mobile profile, on every signing step.
+lighthouse: $(STAMP)
+	npm install --no-audit --no-fund
+	CHROME_PATH=/usr/bin/chromium $(BIN)/python -m pytest -q tests/e2e/test_lighthouse_e2e.py
+	@cat tests/output/lighthouse/scores.json
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -10,20 +10,24 @@ from flask import abort
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField,
-    StringField, TextAreaField,
+    BooleanField, DateField, EmailField, FieldList, Form, FormField, HiddenField, IntegerField, PasswordField,
+    SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.extensions import db
-from firma.models import PERMISSIONS, BiometricRefusal, IdentityCheckPolicy, ReviewDecision, StaffRole, TemplateKind
+from firma.models import (
+    PERMISSIONS, BiometricRefusal, IdentityCheckPolicy, ReviewDecision, SignerRole, StaffRole, TemplateKind,
+)
 from firma.platform.errors import Refusal
 from firma.records.customers import clean_field
 
 from .br_fields import CepField, CpfCnpjField, MoneyField, PhoneField
 
 REQUIRED = DataRequired(message="Campo obrigatório.")
+UPLOAD_ROLES = (SignerRole.CLIENT, SignerRole.CLIENT_WITNESS, SignerRole.VALIDATOR)
+UPLOAD_ROWS = 4
 YES_NO_DEFAULT = {"default": "Padrão da integração", "yes": "Sim", "no": "Não"}
 
 
@@ -315,3 +319,46 @@ class BatchForm(FlaskForm):
     action = SelectField("Operação")
     reason = StringField("Motivo (para cancelamento)", validators=[Length(max=1000)])
     select_all = HiddenField()
+
+
+class ValidatorForm(FlaskForm):
+    """A validator to add to a pending envelope: who, and where to send the link."""
+
+    name = StringField("Nome", validators=[REQUIRED, Length(max=160)])
+    cpf = StringField("CPF", validators=[REQUIRED, Length(max=14)])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+    phone = StringField("Celular", validators=[Optional(), Length(max=20)])
+    channel = SelectField("Canal", choices={"": "Automático (WhatsApp se houver celular)"}
+                          | {c.value: c.label for c in MESSAGE_CHANNELS})
+
+
+class HandOverForm(FlaskForm):
+    """Which signer gets a new link to hand over in person."""
+
+    signer_id = HiddenField()
+
+
+class UploadSignerRow(Form):
+    """One signer row of an uploaded PDF (left blank: ignored)."""
+
+    # The service refuses an unknown role or channel; a row left out of the post must not fail here.
+    role = SelectField("Papel", choices={r.value: r.label for r in UPLOAD_ROLES}, validate_choice=False)
+    name = StringField("Nome", validators=[Length(max=160)])
+    cpf = StringField("CPF", validators=[Length(max=14)])
+    email = StringField("E-mail", validators=[Length(max=254)])
+    phone = StringField("Celular", validators=[Length(max=20)])
+    channel = SelectField("Canal", choices={"": "Automático (WhatsApp se houver celular)"}
+                          | {c.value: c.label for c in MESSAGE_CHANNELS}, validate_choice=False)
+    require_document_photo = BooleanField("Foto do documento")
+    require_selfie = BooleanField("Selfie com prova de vida")
+    require_geolocation = BooleanField("Localização obrigatória")
+
+
+class UploadForm(FlaskForm):
+    """A PDF the ISP already has, sent for signature: file, title, branch and signers."""
+
+    pdf = FileField("Arquivo PDF")
+    title = StringField("Título do documento", validators=[REQUIRED, Length(max=200)])
+    branch_id = SelectField("Filial", coerce=coerce_id)
+    provider_signers = BooleanField("Incluir representante e testemunha do provedor (assinatura automática)")
+    signers = FieldList(FormField(UploadSignerRow), min_entries=UPLOAD_ROWS, max_entries=UPLOAD_ROWS)

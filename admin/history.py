@@ -17,7 +17,10 @@ from firma.platform.storage.serve import send_stored
 
 from . import bp
 from .auth import info, page, require
-from .forms import ContactUpdateForm, EmptyForm, ReasonForm, ResendForm, ReviewForm, form_status, run_form
+from .forms import (
+    ContactUpdateForm, EmptyForm, HandOverForm, ReasonForm, ResendForm, ReviewForm, ValidatorForm, form_status,
+    run_form,
+)
 
 
 def _date(name: str) -> date | None:
@@ -75,7 +78,7 @@ def _signer(envelope: Envelope, signer_id) -> Signer:
     return signer
 
 
-def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None):
+def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None, **extra):
     """The envelope's page; `failed` is the action form that was refused, its messages shown on top (422)."""
     deliveries = db.session.scalars(select(Delivery).where(Delivery.envelope_id == envelope.id)
                                     .order_by(Delivery.id.desc()))
@@ -84,7 +87,8 @@ def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None)
                 deliveries=deliveries, failed=failed, report=report,
                 form=EmptyForm(), reason_form=ReasonForm(), review_form=ReviewForm(),
                 outcomes={s.id: policy.outcome(s) for s in envelope.signers}, contact_form=ContactUpdateForm(),
-                resend_form=ResendForm(), message_channels=MESSAGE_CHANNELS, detail=detail)
+                resend_form=ResendForm(), message_channels=MESSAGE_CHANNELS, detail=detail, hand_over_form=HandOverForm(),
+                **{"validator_form": ValidatorForm(formdata=None), **extra})
 
 
 @bp.get("/assinaturas/<int:envelope_id>")

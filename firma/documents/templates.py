@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import current_app
 
 from firma.documents import previews, rendering
+from firma.documents.sanitise import clean_html
 from firma.documents.catalogue import CATALOGUE, KIND_NAMESPACES
 from firma.documents.contexts import customer_fields, sample_context
 from firma.documents.sandbox import TemplateError, check, render_body, validate_template
@@ -37,10 +38,11 @@ def save_template(template: DocumentTemplate | None, *, name: str, kind: str, bo
         raise TemplateError("Tipo de modelo inválido.")
     if not name.strip():
         raise TemplateError("Informe o nome do modelo.")
-    if not body.strip():
-        raise TemplateError("O conteúdo do modelo está vazio.")
     if len(body) > MAX_BODY:
         raise TemplateError("O conteúdo do modelo é grande demais.")
+    body = clean_html(body)
+    if not body.strip():
+        raise TemplateError("O conteúdo do modelo está vazio.")
     check(body, kind)
     if template is None:
         template = DocumentTemplate(kind=kind, name="")

@@ -163,6 +163,18 @@ def _open(code, rendered, *, kind, title, integration, branch, signers, by, info
     return envelope
 
 
+def add_signer(envelope: Envelope, spec: SignerSpec, *, by: User | None = None,
+               info: RequestInfo = SYSTEM) -> Signer:
+    """Add one more signer (e.g. a validator) to a pending envelope, after the existing ones."""
+    if envelope.status != "pending":
+        raise Refusal("Só é possível incluir signatários em uma assinatura pendente.")
+    order = max((s.order for s in envelope.signers), default=0) + 1
+    signer = _add_signer(envelope, spec, order, envelope.integration)
+    audit.record(envelope, EventType.SIGNER_ADDED, signer=signer, info=info, role=signer.role, name=signer.name,
+                 channel=signer.channel, by=by.email if by else None)
+    return signer
+
+
 def _add_signer(envelope: Envelope, spec: SignerSpec, order: int, integration: Integration) -> Signer:
     channel = spec.channel or (Channel.AUTOMATIC if spec.user and automatic.can_sign_automatically(spec.user)
                                else Channel.WHATSAPP if spec.phone else Channel.EMAIL)

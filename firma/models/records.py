@@ -87,6 +87,7 @@ class TemplateVersion(db.Model):
     created_at: Mapped[datetime] = created_at()
 
     template = relationship("DocumentTemplate", back_populates="versions")
+    created_by = relationship("User")
 
 
 class TemplateTermLink(db.Model):

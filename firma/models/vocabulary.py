@@ -164,6 +164,7 @@ class EventType(LabelledEnum):
     SIGNER_ADDED = "signer.added", "Signatário incluído"
     SIGNER_CONTACT_UPDATED = "signer.contact_updated", "Contato do signatário corrigido"
     SIGNER_LINK_SENT = "signer.link_sent", "Link enviado ao signatário"
+    SIGNER_LINK_HANDED = "signer.link_handed", "Novo link gerado pela equipe (entregue em mãos)"
     SIGNER_VIEWED = "signer.viewed", "Link aberto pelo signatário"
     SIGNER_IDENTITY_CONFIRMED = "signer.identity_confirmed", "Identidade confirmada (CPF)"
     SIGNER_IDENTITY_FAILED = "signer.identity_failed", "CPF informado não confere"

@@ -124,10 +124,39 @@
     var box = $(live, "[data-progress]"), stream = null, token = step.querySelector("input[name=form_token]");
     token = token ? token.value : "";
 
+    var denied = $(live, "[data-camera-denied]"), cameraBox = $(live, ".camera");
     function stop() { if (stream) stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
     function noCamera() {
       stop(); live.hidden = true;
       if (fallback) fallback.hidden = false;
+    }
+    function browserGuide() {
+      var ua = navigator.userAgent;
+      if (/SamsungBrowser/.test(ua)) return "samsung";
+      if (/iPhone|iPad|iPod/.test(ua)) return "ios";
+      if (/Android/.test(ua) && /Chrome\//.test(ua) && !/; wv\)/.test(ua)) return "chrome-android";
+      return "other";
+    }
+    // A refused camera is explained for this browser, with a retry, before any photo fallback is offered.
+    function cameraRefused(err) {
+      stop();
+      if (!denied) { noCamera(); return; }
+      var guide = browserGuide();
+      denied.querySelectorAll("[data-guide]").forEach(function (g) { g.hidden = g.dataset.guide !== guide; });
+      if (err.name !== "NotAllowedError") {
+        $(denied, "[data-denied-title]").textContent = "Não conseguimos abrir a câmera";
+        $(denied, "[data-denied-text]").textContent = err.name === "NotFoundError"
+          ? "Não encontramos uma câmera neste aparelho. Se ela estiver desativada, ative-a e tente de novo."
+          : "A câmera parece estar em uso por outro aplicativo. Feche-o e tente de novo. Se ainda não funcionar:";
+      }
+      start.hidden = true; cameraBox.hidden = true; denied.hidden = false; denied.focus();
+      promptEl.textContent = "";
+    }
+    if (denied) {
+      $(denied, "[data-camera-retry]").addEventListener("click", function () {
+        denied.hidden = true; cameraBox.hidden = false; start.hidden = false; start.disabled = false; start.click();
+      });
+      $(denied, "[data-camera-give-up]").addEventListener("click", noCamera);
     }
     function camera() {
       if (stream) return Promise.resolve();
@@ -177,7 +206,7 @@
         upload(live.dataset.uploadUrl, data, box, stop);
       }).catch(function (err) {
         if (err && (err.name === "NotAllowedError" || err.name === "NotFoundError" || err.name === "NotReadableError")) {
-          noCamera();
+          cameraRefused(err);
         } else {
           promptEl.textContent = (err && err.message) || "Não foi possível começar. Tente de novo.";
           start.disabled = false;

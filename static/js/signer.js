@@ -37,11 +37,25 @@
         }
       });
     }, { threshold: 0.35 });
-    pages.forEach(function (p) { observer.observe(p); });
+    pages.forEach(function (p) { observer.observe(p); initZoom(p); });
     form.addEventListener("submit", function () {
       Object.keys(visible).forEach(function (n) { seconds[n] = (seconds[n] || 0) + (Date.now() - visible[n]) / 1000; visible[n] = Date.now(); });
       form.elements.reading.value = JSON.stringify(seconds);
     }, true);
+  }
+
+  /* --- read step: enlarge a page in place (pan inside its frame), never in a new tab --- */
+  function initZoom(figure) {
+    var button = $(figure, "[data-zoom]"), img = $(figure, "img");
+    if (!button) return;
+    button.hidden = false;
+    function toggle() {
+      var on = figure.classList.toggle("zoomed");
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.textContent = on ? "Reduzir" : "Ampliar texto";
+    }
+    button.addEventListener("click", toggle);
+    if (img) img.addEventListener("dblclick", toggle);
   }
 
   /* --- signature step: signature_pad canvas replaces the typed-name fallback --- */

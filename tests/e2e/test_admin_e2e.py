@@ -56,6 +56,7 @@ def test_template_editor_contract_send_and_batch_progress(live_server, panel, de
     # the template editor: an unknown variable is flagged while typing, then the preview shows page images
     desk.goto(f"{base}/admin/modelos/{panel['template']}")
     desk.wait_for_selector("#preview img")
+    desk.click("[data-editor-toggle]")  # the HTML source view (the visual editor is tested in test_panel_e2e)
     body = desk.locator("#body")
     body.fill("<h1>Contrato</h1><p>{{ cliente.nomee }}</p>")
     body.press("End")
