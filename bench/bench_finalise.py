@@ -7,7 +7,6 @@ import io
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,8 +30,9 @@ from firma.evidence.manifest import (
 )
 from firma.evidence.manifest_pdf import manifest_html, render_manifest
 from firma.sealing import certificate, seal
+from firma.identity import burst, photos
 from firma.sealing.assemble import assemble
-from firma.signing.actions import CONSENT_TEXT
+from firma.signing import consent
 from tests import faces
 from tests.lta_pki import serving_pki
 
@@ -44,6 +44,12 @@ ROLES = ("client", "client_witness", "provider_representative", "provider_witnes
 CPFS = ("529.982.247-25", "111.444.777-35", "390.533.447-05", "123.456.789-09")
 SOURCES = ("astronaut", "grace_hopper")
 BURST_FRAMES = 11  # static/js/capture.js: FRAMES = 11 at 640 px, JPEG quality 0.85
+CONTROLLER = "Provedor Exemplo Ltda (CNPJ 11.222.333/0001-81)"
+TERMS = consent.TERMS_TEXT.format(version=consent.VERSION, title="Contrato 2025-0001", controller=CONTROLLER)
+BIOMETRIC = consent.BIOMETRIC_TEXT.format(
+    version=consent.VERSION, items="fotos do meu documento de identidade (frente e verso); selfie e quadros da "
+    "câmera para a prova de vida; comparação facial entre a selfie e a foto do documento", controller=CONTROLLER,
+    retention=consent.RETENTION, refusal=consent.REFUSAL_WORDS[consent.BiometricRefusal.DECLINE])
 
 
 def _signature(seed: int) -> bytes:
@@ -56,8 +62,20 @@ def _signature(seed: int) -> bytes:
     return out.getvalue()
 
 
+def _stored(upload: bytes) -> bytes:
+    """A photo as capture stores it (firma.identity.photos: 1280 px, JPEG quality 78)."""
+    return photos.process_photo(upload).jpeg
+
+
+def _frames(source: str) -> list[bytes]:
+    """The burst as the phone sends it: 640x480 JPEG frames (quality 0.85), turning left then right."""
+    return [faces.to_jpeg(faces.face_image(source, yaw=(-20.0 if n in (3, 4) else 20.0 if n in (7, 8) else 0.0)),
+                          quality=85) for n in range(BURST_FRAMES)]
+
+
 def _signer(i: int) -> SignerEntry:
-    """One signer with the evidence a phone uploads: 1600-px photos (JPEG 85) and a signature PNG."""
+    """One signer with the evidence capture stores from a phone's uploads (1600-px photos at JPEG 85 sent by
+    capture.js, the 640-px burst) and a signature PNG; the selfie is the burst's frontal frame, as capture keeps."""
     source = SOURCES[i % 2]
     device, os_name, browser = describe_user_agent(USER_AGENT)
     return SignerEntry(
@@ -70,21 +88,16 @@ def _signer(i: int) -> SignerEntry:
         require_document_photo=True, require_selfie=True, reading=Reading([20.0 + p for p in range(10)], True),
         liveness=Liveness(LIVENESS_ACTIVE, "virar o rosto para a esquerda, depois piscar", "aprovada", 8),
         face_match=FaceMatch(True, "rostos compatíveis", 0.31, 0.6),
-        document_front=faces.id_card_jpeg(face_px=160, size=(1600, 1008), source=source),
-        document_back=faces.to_jpeg(faces.no_face_image((1600, 1008)), quality=85),
-        selfie=faces.to_jpeg(faces.face_image(source, size=(1200, 1600), face_frac=0.5), quality=85),
+        document_front=_stored(faces.id_card_jpeg(face_px=160, size=(1600, 1008), source=source)),
+        document_back=_stored(faces.to_jpeg(faces.no_face_image((1600, 1008)), quality=85)),
+        selfie=_stored(_frames(source)[0]),
         signature=_signature(i),
     )
 
 
 def _burst(source: str) -> bytes:
-    """The liveness burst as capture stores it: the phone's 640x480 JPEG frames in an uncompressed zip."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
-        for n in range(BURST_FRAMES):
-            frame = faces.face_image(source, yaw=(-20.0 if n in (3, 4) else 20.0 if n in (7, 8) else 0.0))
-            archive.writestr(f"frame-{n + 1:02d}.jpg", faces.to_jpeg(frame, quality=85))
-    return out.getvalue()
+    """The liveness burst as capture stores it (firma.identity.burst: 320-px frames and frames.json)."""
+    return burst.frames_zip(_frames(source))
 
 
 def _attachments(signers: list[SignerEntry], biometric: int) -> list[Attachment]:
@@ -92,9 +105,9 @@ def _attachments(signers: list[SignerEntry], biometric: int) -> list[Attachment]
     only the first `biometric` signers went through the document photo and selfie steps."""
     items = []
     for s in signers:
-        files = [("signature", "image/png", s.signature), ("consent", "text/plain", CONSENT_TEXT.encode())]
+        files = [("signature", "image/png", s.signature), ("consent", "text/plain", TERMS.encode())]
         if s.order <= biometric:
-            files += [("document_front", "image/jpeg", s.document_front),
+            files += [("biometric_consent", "text/plain", BIOMETRIC.encode()),("document_front", "image/jpeg", s.document_front),
                       ("document_back", "image/jpeg", s.document_back), ("selfie", "image/jpeg", s.selfie),
                       ("liveness", "application/zip", _burst(SOURCES[s.order % 2]))]
         items += [Attachment(name=f"signatario-{s.order}-{kind}.{mime.rsplit('/', 1)[1].replace('jpeg', 'jpg')}",
@@ -180,6 +193,8 @@ def main() -> None:
     row("  of which thumbnails + QR + manifest HTML", html_ms, None, "ms")
     row("  final PDF size, all 4 signers with photos + selfie burst", len(final) / 1024, None, "KB", "≤ 1536 KB")
     row("  of which attached originals (4 x photos, selfie, 11-frame burst)", attached / 1024, None, "KB")
+    for kind in ("document_front", "document_back", "selfie", "liveness"):
+        row(f"    {kind} x 4", sum(len(a.content) for a in data.attachments if a.kind == kind) / 1024, None, "KB")
     row("  final PDF size, only the client with photos + selfie burst", len(client_only) / 1024, None, "KB",
         "≤ 1536 KB")
     if shutil.which("qpdf"):

@@ -70,7 +70,7 @@ def test_originals_are_associated_files_listed_in_evidence_json_and_the_manifest
         assert by_name[item["name"]]["/EF"]["/F"].get_object()["/Subtype"] == "/" + row.content_type
     frames = zipfile.ZipFile(io.BytesIO(reader.attachments[next(n for n, a in listed.items()
                                                                     if a["kind"] == "liveness")][0]))
-    assert len(frames.namelist()) == 8
+    assert len(frames.namelist()) == 8 + 1  # the frames and frames.json with the originals' SHA-256
     consent = next(a for a in listed.values() if a["kind"] == "consent")
     assert reader.attachments[consent["name"]][0].decode() == store.latest(signer, "consent").data["text"]
     manifest = " ".join(p.extract_text() for p in reader.pages[sealed.original_pages:]).replace("\n", " ")

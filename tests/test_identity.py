@@ -1,14 +1,17 @@
 """Identity services on generated images: document photos, liveness attempts, fallback selfie, face match."""
+import hashlib
 import io
+import json
 import zipfile
 from functools import lru_cache
 
 import pytest
+from PIL import Image
 
 from firma.envelopes import create
 from firma.evidence import manifest, store
 from firma.evidence.audit import RequestInfo
-from firma.identity import capture, facematch
+from firma.identity import burst, capture, facematch
 from firma.platform import storage
 from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
@@ -75,7 +78,15 @@ def test_a_passing_burst_keeps_frames_measurements_and_a_selfie(signer):
     row = store.latest(signer, "liveness")
     assert row.data["passed"] and row.data["challenge"] == CHALLENGE and len(row.data["frames"]) == 8
     with zipfile.ZipFile(io.BytesIO(storage.read(row.path))) as archive:
-        assert [archive.read(n) for n in archive.namelist()] == frames
+        assert archive.namelist() == [f"frame-{n:02d}.jpg" for n in range(1, 9)] + ["frames.json"]
+        index = json.loads(archive.read("frames.json"))
+        # The originals the check saw are proven by hash; the stored frames are smaller, in the same order.
+        assert [f["original"]["sha256"] for f in index["frames"]] == [hashlib.sha256(f).hexdigest() for f in frames]
+        for entry, original in zip(index["frames"], frames):
+            kept = archive.read(entry["name"])
+            assert entry["stored"]["sha256"] == hashlib.sha256(kept).hexdigest() and len(kept) < len(original)
+            with Image.open(io.BytesIO(kept)) as img:
+                assert max(img.size) == burst.FRAME_MAX_SIDE == entry["stored"]["width"]
     assert store.latest(signer, "selfie").content_type == "image/jpeg"
     assert steps.is_step_done(signer, "selfie")
 

@@ -44,9 +44,9 @@ def rejected(data: bytes, **kwargs: int) -> ImageRejected:
 def test_large_jpeg_is_downsized_and_hashed() -> None:
     data = encode(halves((4000, 3000)), "JPEG", quality=95)
     photo = process_photo(data)
-    assert (photo.width, photo.height) == (1600, 1200)
+    assert (photo.width, photo.height) == (1280, 960)
     with Image.open(io.BytesIO(photo.jpeg)) as out:
-        assert out.format == "JPEG" and out.size == (1600, 1200) and out.mode == "RGB"
+        assert out.format == "JPEG" and out.size == (1280, 960) and out.mode == "RGB"
     assert photo.sha256 == hashlib.sha256(photo.jpeg).hexdigest()
     assert photo.original["sha256"] == hashlib.sha256(data).hexdigest()
     assert photo.original | {"exif": None} == {

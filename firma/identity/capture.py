@@ -5,14 +5,11 @@ event, and never commits: the view does, once.
 """
 from __future__ import annotations
 
-import io
-import zipfile
-
 from flask import current_app
 
 from firma.evidence import audit, store
 from firma.evidence.audit import RequestInfo
-from firma.identity import facematch, faces, liveness, photos, policy
+from firma.identity import burst, facematch, faces, liveness, photos, policy
 from firma.models import EventType, Evidence, EvidenceKind, Signer
 from firma.platform import storage
 from firma.platform.errors import Refusal
@@ -76,15 +73,6 @@ def start_liveness(signer: Signer) -> list[str]:
     return challenge
 
 
-def _frames_zip(frames: list[bytes]) -> bytes:
-    """The burst as one stored file (frames in order), so retakes supersede it as a whole."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
-        for number, frame in enumerate(frames, start=1):
-            archive.writestr(zipfile.ZipInfo(f"frame-{number:02d}.jpg", (2020, 1, 1, 0, 0, 0)), frame)
-    return out.getvalue()
-
-
 def check_selfie_burst(signer: Signer, frames: list[bytes], info: RequestInfo) -> liveness.LivenessResult:
     """Check the burst against the challenge issued for this attempt; the challenge is spent either way."""
     challenge = signer.liveness_challenge
@@ -93,7 +81,7 @@ def check_selfie_burst(signer: Signer, frames: list[bytes], info: RequestInfo) -
     signer.liveness_challenge = None
     result = liveness.check_burst(frames, challenge)
     data = result.to_dict() | {"attempt": signer.liveness_attempts, "method": "active_challenge"}
-    content = _frames_zip(frames) if 0 < len(frames) <= liveness.MAX_FRAMES else None
+    content = burst.frames_zip(frames) if 0 < len(frames) <= liveness.MAX_FRAMES else None
     store.save(signer, EvidenceKind.LIVENESS, info=info, content=content,
                    content_type="application/zip" if content else None, data=data)
     if result.passed:
