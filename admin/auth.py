@@ -7,6 +7,7 @@ from firma.evidence.audit import RequestInfo
 from firma.extensions import db, limiter
 from firma.models import User
 from firma.org import staff
+from firma.platform import tenancy
 from firma.platform.outbox import commit
 
 from . import bp
@@ -23,6 +24,8 @@ def load_user():
     if g.user is not None and not g.user.active:
         session.clear()
         g.user = None
+    if g.user is not None:
+        tenancy.enter(g.user.organization_id)  # from here on every query sees only the user's organization
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
     return None

@@ -4,6 +4,7 @@ from functools import wraps
 from flask import g, request
 
 from firma.org.api_tokens import find_integration
+from firma.platform import tenancy
 from firma.platform.errors import problem
 
 
@@ -19,6 +20,7 @@ def require_integration(view):
             response.headers["WWW-Authenticate"] = 'Bearer realm="firma"'
             return response
         g.integration = integration
+        tenancy.enter(integration.organization_id)  # every query of the request sees only this organization
         return view(*args, **kwargs)
 
     return wrapper

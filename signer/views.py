@@ -19,7 +19,7 @@ from firma.evidence.audit import RequestInfo
 from firma.extensions import csrf, db, limiter
 from firma.identity import capture, faces, liveness
 from firma.models import EnvelopeStatus, EvidenceKind, SignerStatus
-from firma.platform import storage
+from firma.platform import storage, tenancy
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
@@ -45,6 +45,7 @@ def load_signer(token: str, mode: str, *, allow_done: bool = True):
     if signer is None:
         raise friendly(NotFound, "Este link não é válido ou foi substituído por um mais recente. "
                                  "Use o último link que você recebeu ou peça um novo ao provedor.")
+    tenancy.enter(signer.organization_id)  # the link binds the request to its organization
     envelope = signer.envelope
     if mode == "embed":
         allow_framing_by(envelope.integration.origins)
