@@ -5,4 +5,4 @@ bp = Blueprint("admin", __name__)
 
 # Routes register on import; auth first, as it installs the sign-in guard.
 from . import auth  # noqa: E402,F401
-from . import account, batches, dashboard, documents, history, org, records  # noqa: E402,F401
+from . import account, batches, dashboard, documents, history, operator, org, records  # noqa: E402,F401

@@ -299,3 +299,13 @@ class BatchForm(FlaskForm):
     action = SelectField("Operação")
     reason = StringField("Motivo (para cancelamento)", validators=[Length(max=1000)])
     select_all = HiddenField()
+
+
+class OrganizationForm(FlaskForm):
+    """A new organization (provider), on the platform operator's page."""
+
+    name = StringField("Razão social", validators=[REQUIRED, Length(max=160)])
+    cnpj = StringField("CNPJ", validators=[REQUIRED, Length(max=18)])
+    admin_email = EmailField("E-mail do primeiro administrador", validators=[Optional(), Length(max=254)])
+    max_envelopes_per_month = IntegerField("Limite de envios por mês", validators=[Optional(), NumberRange(0, 10**7)])
+    max_integrations = IntegerField("Limite de integrações", validators=[Optional(), NumberRange(0, 1000)])

@@ -1,4 +1,4 @@
-"""The `firma` command: Flask's CLI (run, db, shell) plus init, seed, demo, verify and audit-verify."""
+"""The `firma` command: Flask's CLI (run, db, shell) plus init, seed, demo, verify, audit-verify and org."""
 import json
 import secrets
 import sys
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from firma import demo as demo_data
 from firma.config import seal_passphrase
 from firma.evidence import audit
+from firma.org.org_cli import org
 from firma.extensions import db
 from firma.models import Envelope
 from firma.platform import worker_cli
@@ -21,7 +22,7 @@ from firma.sealing import certificate, verification
 
 def register(app) -> None:
     """Add Firma's commands to the app's CLI."""
-    for command in (init, seed, demo, verify, audit_verify):
+    for command in (init, seed, demo, verify, audit_verify, org):
         app.cli.add_command(command)
     worker_cli.register(app)
 
