@@ -53,11 +53,16 @@ def create_organization(name: str, cnpj: str, *, admin_email: str | None = None,
     db.session.add(organization)
     db.session.flush()
     password = secrets.token_urlsafe(12)
-    email = admin_email or f"admin+{cnpj.lower()}@firma.local"
     with tenancy.scoped(organization.id):
         db.session.add(Settings(organization_id=organization.id, company_name=name[:120]))
-        admin = staff.save_user(None, name=admin_name or "Administrador", email=email, role=StaffRole.ADMIN,
-                                extra_permissions=[], password=password)
+        if admin_email:
+            admin = staff.save_user(None, name=admin_name or "Administrador", email=admin_email,
+                                    role=StaffRole.ADMIN, extra_permissions=[], password=password)
+        else:  # a generated sign-in name on the reserved .local domain, like the demo's (no mail goes there)
+            admin = User(name=admin_name or "Administrador", email=f"admin.{cnpj.lower()}@firma.local",
+                         role=StaffRole.ADMIN, password_hash="")
+            staff.set_password(admin, password)
+            db.session.add(admin)
         integration = Integration(organization_id=organization.id, description=f"Integração — {name}"[:120])
         db.session.add(integration)
         db.session.flush()
