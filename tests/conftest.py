@@ -67,7 +67,8 @@ def app_context(app):
 
 
 # Every test starts with two providers: A owns what the factories make, B is the other tenant (isolation tests).
-ORGANIZATIONS = {"A": ("Fibra Teste Telecom Ltda", "11222333000181"), "B": ("Outra Rede Provedor Ltda", "12ABC34501DE35")}
+ORGANIZATIONS = {"A": ("Fibra Teste Telecom Ltda", "11222333000181"),
+                 "B": ("Outra Rede Provedor Ltda", "12ABC34501DE35")}
 _seeded: dict[str, int] = {}
 
 

@@ -13,7 +13,8 @@ from firma.models.vocabulary import (
 
 __all__ = [
     "utcnow", "Batch", "BatchItem", "Delivery", "Envelope", "Event", "Evidence", "IdempotencyKey", "Signer",
-    "PERMISSIONS", "ROLE_PERMISSIONS", "Branch", "Integration", "Organization", "Settings", "User", "Contact", "Contract",
+    "PERMISSIONS", "ROLE_PERMISSIONS", "Branch", "Integration", "Organization", "Settings", "User", "Contact",
+    "Contract",
     "Customer", "DocumentTemplate", "ServiceOrder", "Subject", "TemplateTermLink", "TemplateVersion", "Term",
     "SIGNER_CHANNELS", "BatchItemStatus", "BatchStatus", "Channel",
     "ContractStatus", "DeliveryPurpose", "DeliveryStatus", "DocumentKind", "EnvelopeStatus", "EventType",
