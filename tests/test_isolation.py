@@ -29,8 +29,9 @@ from tests.flow import client_signer, link_for
 
 def _routes():
     """The admin blueprint's URL rules and the API's operations, read from a throw-away app."""
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "k" * 40, "DATABASE_URL": "sqlite://",
-                      "SEAL_CHECK_AT_START": False, "QUEUE_IMMEDIATE": True}, instance_path=tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "k" * 40, "DATABASE_URL": "sqlite://",
+                          "SEAL_CHECK_AT_START": False, "QUEUE_IMMEDIATE": True}, instance_path=instance)
     admin = sorted(((rule.rule, method) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")
                     for method in sorted(rule.methods - {"HEAD", "OPTIONS"})))
     api = sorted((path, method.upper()) for path, ops in document()["paths"].items() for method in ops)
