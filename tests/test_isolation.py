@@ -266,3 +266,19 @@ def test_b_token_cannot_download_a_original(world, client):
     commit()
     own = client.get(f"/api/v1/envelopes/{code}/documents/original", headers={"Authorization": f"Bearer {token_a}"})
     assert own.status_code == 200 and own.data.startswith(b"%PDF")  # the same request with A's token works
+
+
+def test_b_cannot_point_its_own_records_at_a_rows(world):
+    """A's ids in B's form fields are unknown choices: nothing is saved that links B's rows to A's."""
+    before = snapshot(world["a"])
+    staff_b = world["staff_b"]
+    response = staff_b.post("/admin/contratos/novo", data={
+        "csrf_token": staff_b.csrf, "number": "CT-B-1", "customer_id": world["customer"].id,
+        "branch_id": world["branch"].id, "template_id": world["contract"].template_id,
+        "witness_contact_id": world["contract"].witness_contact_id, "due_day": 10, "loyalty_months": 12,
+        "require_selfie": "default", "require_document_photo": "default"})
+    assert response.status_code == 422
+    assert not [m for m in markers(world) if m in response.get_data(as_text=True)]
+    _db.session.rollback()
+    assert _db.session.execute(text("SELECT count(*) FROM contracts WHERE number = 'CT-B-1'")).scalar() == 0
+    assert snapshot(world["a"]) == before
