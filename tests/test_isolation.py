@@ -73,6 +73,7 @@ API_BODIES = {
     "POST /envelopes/{code}/resend": lambda a: {"signer_id": a["signer"].id, "channel": "email"},
     "PATCH /envelopes/{code}/signers/{signer_id}": lambda a: {"email": "b@b.example"},
     "POST /batches": lambda a: {"action": "check_status", "contract_numbers": [a["contract"].number]},
+    "POST /envelopes/{code}/review": lambda a: {"decision": "approve", "reason": "B tentou aprovar"},  # consent branch
 }
 
 A_NAME, A_EMAIL = "Zuleica Marcadora Exclusiva", "zuleica.exclusiva@a.example"
