@@ -8,7 +8,7 @@ from firma.evidence.audit import RequestInfo
 from firma.extensions import db, limiter
 from firma.models import User
 from firma.org import staff
-from firma.platform import clients
+from firma.platform import clients, tenancy
 from firma.platform.outbox import commit
 
 from . import bp
@@ -35,6 +35,8 @@ def load_user():
                 flash(IDLE_MESSAGE, "error")
         else:
             session["seen"] = int(time.time())
+    if g.user is not None:
+        tenancy.enter(g.user.organization_id)  # from here on every query sees only the user's organization
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
     return None

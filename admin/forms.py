@@ -362,3 +362,13 @@ class UploadForm(FlaskForm):
     branch_id = SelectField("Filial", coerce=coerce_id)
     provider_signers = BooleanField("Incluir representante e testemunha do provedor (assinatura automática)")
     signers = FieldList(FormField(UploadSignerRow), min_entries=UPLOAD_ROWS, max_entries=UPLOAD_ROWS)
+
+
+class OrganizationForm(FlaskForm):
+    """A new organization (provider), on the platform operator's page."""
+
+    name = StringField("Razão social", validators=[REQUIRED, Length(max=160)])
+    cnpj = StringField("CNPJ", validators=[REQUIRED, Length(max=18)])
+    admin_email = EmailField("E-mail do primeiro administrador", validators=[Optional(), Length(max=254)])
+    max_envelopes_per_month = IntegerField("Limite de envios por mês", validators=[Optional(), NumberRange(0, 10**7)])
+    max_integrations = IntegerField("Limite de integrações", validators=[Optional(), NumberRange(0, 1000)])

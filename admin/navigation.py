@@ -10,6 +10,7 @@ class Item:
     label: str
     also: tuple[str, ...] = ()
     permission: str | None = None
+    operator_only: bool = False  # the platform operator's pages (organizations), not a provider's
 
     def current(self, endpoint: str | None) -> bool:
         """Whether the page being shown belongs to this entry."""
@@ -43,10 +44,19 @@ MENU = (
         Item("admin.branches", "Filiais", ("admin.branch_edit",)),
         Item("admin.users", "Usuários", ("admin.user_edit",), permission="manage_users"),
     )),
+    Group("Plataforma", (
+        Item("admin.organization_list", "Provedores", ("admin.organization_create",), operator_only=True),
+    )),
 )
 
 
 def admin_nav(user) -> list[Group]:
-    """The menu as `user` may see it (entries needing a permission they lack are left out)."""
-    return [Group(g.title, tuple(i for i in g.items if i.permission is None or user.can(i.permission)))
-            for g in MENU]
+    """The menu as `user` may see it (entries needing a permission they lack, and empty groups, are left out)."""
+    groups = [Group(g.title, tuple(i for i in g.items if _visible(i, user))) for g in MENU]
+    return [g for g in groups if g.items]
+
+
+def _visible(item: Item, user) -> bool:
+    if item.operator_only and not user.is_operator:
+        return False
+    return item.permission is None or user.can(item.permission)

@@ -5,6 +5,7 @@ from flask import g, request
 
 from firma.models import Integration
 from firma.org.api_tokens import find_integration
+from firma.platform import tenancy
 from firma.platform.errors import problem
 
 _UNSET = object()
@@ -32,6 +33,7 @@ def require_integration(view):
             response.headers["WWW-Authenticate"] = 'Bearer realm="firma"'
             return response
         g.integration = integration
+        tenancy.enter(integration.organization_id)  # every query of the request sees only this organization
         return view(*args, **kwargs)
 
     return wrapper

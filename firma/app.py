@@ -18,7 +18,7 @@ from firma.documents import previews
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import clients, errors, inputs, jobs, logs, metrics, outbox
+from firma.platform import clients, errors, inputs, jobs, logs, metrics, outbox, tenancy
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise, lta_refresh
 
@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    tenancy.init_app(app)  # a request's organization scope ends with it
 
 
 def register_jobs(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""The `firma` command: Flask's CLI (run, db, shell) plus init, seed, demo, verify, audit-verify, lta-refresh."""
+"""The `firma` command: Flask's CLI (run, db, shell) plus init, seed, demo, verify, audit-verify, lta-refresh,
+org and storage."""
 import json
 import secrets
 import sys
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from firma import demo as demo_data
 from firma.config import ConfigError, seal_passphrase
 from firma.evidence import audit
+from firma.org.org_cli import org
 from firma.extensions import db
 from firma.models import Envelope
 from firma.platform import worker_cli
@@ -22,7 +24,7 @@ from firma.sealing import certificate, finalise, lta_refresh, trust, verificatio
 
 def register(app) -> None:
     """Add Firma's commands to the app's CLI."""
-    for command in (init, seed, demo, verify, audit_verify, lta_refresh_command):
+    for command in (init, seed, demo, verify, audit_verify, lta_refresh_command, org):
         app.cli.add_command(command)
     worker_cli.register(app)
     storage_cli.register(app)

@@ -15,11 +15,11 @@ from firma.br.identifiers import format_cpf_cnpj
 from firma.envelopes import create, links
 from firma.extensions import db
 from firma.models import (
-    Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, Integration, Settings, TemplateTermLink,
-    SignerRole, TemplateVersion, User,
+    Branch, Contact, Contract, Customer, DocumentTemplate, Envelope, Integration, Organization, Settings,
+    SignerRole, TemplateTermLink, TemplateVersion, User,
 )
 from firma.org import api_tokens
-from firma.platform import outbox
+from firma.platform import outbox, tenancy
 from firma.platform.tokens import hash_token
 
 ADMIN_EMAIL = "admin@firma.local"
@@ -64,14 +64,32 @@ def _signature_png(name: str) -> bytes:
     return out.getvalue()
 
 
+DEMO_CNPJ = "11222333000181"
+
+
+def organization() -> Organization:
+    """The demo organization (provider), created once."""
+    row = db.session.scalar(select(Organization).where(Organization.cnpj == DEMO_CNPJ))
+    if row is None:
+        row = Organization(name="Fibra Rápida Telecom Ltda", cnpj=DEMO_CNPJ)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
 def seed() -> Login:
-    """Create the demo records once; return the admin login."""
+    """Create the demo organization and its records once; return the admin login (a platform operator too)."""
+    with tenancy.scoped(organization().id):
+        return _seed()
+
+
+def _seed() -> Login:
     password_file = _password_file()
     admin = db.session.scalar(select(User).where(User.email == ADMIN_EMAIL))
     if admin is None:
         password = secrets.token_urlsafe(9)
         password_file.write_text(password)
-        admin = User(name="Ana Administradora", email=ADMIN_EMAIL, role="admin",
+        admin = User(name="Ana Administradora", email=ADMIN_EMAIL, role="admin", is_operator=True,
                      password_hash=generate_password_hash(password), cpf="39053344705")
         db.session.add(admin)
     representative = _get_or_create(User, email="diretoria@fibrarapida.local", defaults=dict(
@@ -84,7 +102,7 @@ def seed() -> Login:
         allowed_origins="http://127.0.0.1:8080", email_subject_client="{{ documento.titulo }}: pronto para assinatura",
         email_body_client="Olá, {{ cliente.nome }}! Assine {{ documento.titulo }} pelo link: {{ link }}",
         whatsapp_text_client="Olá, {{ cliente.nome }}! {{ documento.titulo }} da {{ filial.nome }} está pronto para assinatura: {{ link }}"))
-    branch = _get_or_create(Branch, cnpj="11222333000181", defaults=dict(
+    branch = _get_or_create(Branch, cnpj=DEMO_CNPJ, defaults=dict(
         name="Fibra Rápida Telecom", address="Av. Brasil, 1000 — Centro", city="Campinas", state="SP",
         phone="+551932345678", integration=integration))
     customer = _get_or_create(Customer, cpf_cnpj="52998224725", defaults=dict(
@@ -108,6 +126,11 @@ def seed() -> Login:
 
 def demo_links() -> list[dict]:
     """The demo contract's pending envelope (created on first call) and a fresh link for each signer."""
+    with tenancy.scoped(organization().id):
+        return _demo_links()
+
+
+def _demo_links() -> list[dict]:
     contract = db.session.scalar(select(Contract).where(Contract.number == "CT-0001"))
     envelope = db.session.scalar(select(Envelope).where(Envelope.contract_id == contract.id,
                                                         Envelope.status == "pending").order_by(Envelope.id.desc()))

@@ -12,6 +12,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from firma.platform.tenancy import ScopedSession
+
 # Stable constraint names so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,7 +30,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": ScopedSession})  # scoped: firma.platform.tenancy
 migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()

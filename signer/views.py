@@ -20,7 +20,7 @@ from firma.evidence.audit import RequestInfo
 from firma.extensions import csrf, db, limiter
 from firma.identity import capture, faces, liveness, policy
 from firma.models import EnvelopeStatus, EvidenceKind, SignerStatus
-from firma.platform import clients, logs, storage
+from firma.platform import clients, logs, storage, tenancy
 from firma.platform.errors import Refusal, friendly
 from firma.platform.headers import allow_framing_by
 from firma.platform.outbox import commit
@@ -46,6 +46,7 @@ def load_signer(token: str, mode: str, *, allow_done: bool = True):
     if signer is None:
         raise friendly(NotFound, "Este link não é válido ou foi substituído por um mais recente. "
                                  "Use o último link que você recebeu ou peça um novo ao provedor.")
+    tenancy.enter(signer.organization_id)  # the link binds the request to its organization
     envelope = signer.envelope
     logs.note(envelope=envelope.public_code, integration=envelope.integration_id, signer_role=signer.role)
     if mode == "embed":

@@ -12,9 +12,10 @@ from firma import create_app
 from firma.envelopes import create
 from firma.extensions import db as _db
 from firma.models import (
-    Branch, Contact, Contract, Customer, DocumentTemplate, Integration, ServiceOrder, Subject, TemplateTermLink,
-    TemplateVersion, User,
+    Branch, Contact, Contract, Customer, DocumentTemplate, Integration, Organization, ServiceOrder, Subject,
+    TemplateTermLink, TemplateVersion, User,
 )
+from firma.platform import tenancy
 from firma.platform.outbox import commit
 from firma.platform.tokens import hash_token
 from firma.sealing import certificate
@@ -65,12 +66,30 @@ def app_context(app):
         yield
 
 
+# Every test starts with two providers: A owns what the factories make, B is the other tenant (isolation tests).
+ORGANIZATIONS = {"A": ("Fibra Teste Telecom Ltda", "11222333000181"),
+                 "B": ("Outra Rede Provedor Ltda", "12ABC34501DE35")}
+_seeded: dict[str, int] = {}
+
+
 @pytest.fixture()
 def db(app):
-    """The database, emptied after each test (real commits happen, so concurrency tests are honest)."""
+    """The database, emptied after each test (real commits happen, so concurrency tests are honest).
+
+    Organizations A and B exist in every test; a row the test body makes with no organization and no parent
+    belongs to A (requests and jobs stamp their own, see firma.platform.tenancy).
+    """
     ctx = app.app_context()
     ctx.push()
+    for key, (name, cnpj) in ORGANIZATIONS.items():
+        row = Organization(name=name, cnpj=cnpj)
+        _db.session.add(row)
+        _db.session.flush()
+        _seeded[key] = row.id
+    _db.session.commit()
+    tenancy.adopt_orphans(lambda: _seeded["A"])
     yield _db
+    tenancy.adopt_orphans(None)
     _db.session.remove()
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
@@ -80,6 +99,18 @@ def db(app):
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
     ctx.pop()
+
+
+@pytest.fixture()
+def organization(db) -> Organization:
+    """Organization A: the owner of every factory-made row."""
+    return _db.session.get(Organization, _seeded["A"])
+
+
+@pytest.fixture()
+def other_organization(db) -> Organization:
+    """Organization B: another provider on the same instance (alphanumeric CNPJ)."""
+    return _db.session.get(Organization, _seeded["B"])
 
 
 @pytest.fixture()

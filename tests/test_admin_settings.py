@@ -72,7 +72,7 @@ def test_integration_token_is_shown_once_and_stored_hashed(staff, db, integratio
 
 def test_general_parameters(staff, db):
     assert post(staff, "/admin/parametros", {"company_name": "Fibra Boa"}).status_code == 302
-    settings = Settings.get()
+    settings = Settings.get(staff.user.organization_id)
     assert settings.company_name == "Fibra Boa" and settings.digital_signature_default is False
     assert post(staff, "/admin/parametros", {"company_name": ""}).status_code == 422
 

@@ -15,7 +15,9 @@ from firma.documents.catalogue import (
 from firma.documents.contexts import contract_context, flatten, sample_context, service_order_context
 from firma.documents.sandbox import TemplateError, render, render_body, validate_template
 from firma.extensions import db
-from firma.models import Branch, Contract, Customer, DocumentTemplate, ServiceOrder, Settings, Subject
+from firma.models import (
+    Branch, Contract, Customer, DocumentTemplate, Organization, ServiceOrder, Settings, Subject,
+)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "template-variables.md"
 # 01:30 UTC on the 24th is still the 23rd in São Paulo (UTC-3).
@@ -81,7 +83,12 @@ def test_provider_name_comes_from_settings_when_the_record_is_in_a_session():
     with Session(engine) as session:
         contract = make_contract()
         contract.template = DocumentTemplate(kind="contract", name="Contrato")
-        session.add(Settings(id=1, company_name="Conecta Telecom Ltda"))
+        organization = Organization(name="Conecta Telecom Ltda")
+        session.add(organization)
+        session.flush()
+        session.add(Settings(organization_id=organization.id, company_name="Conecta Telecom Ltda"))
+        for row in (contract, contract.customer, contract.branch, contract.template):
+            row.organization_id = organization.id
         session.add(contract)
         assert contract_context(contract, NOW)["provedor"]["nome"] == "Conecta Telecom Ltda"
 

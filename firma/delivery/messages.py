@@ -63,7 +63,7 @@ def context_for(signer: Signer, link: str | None, *, public_url: str = "") -> di
     envelope: Envelope = signer.envelope
     customer = _customer(envelope)
     session = object_session(signer)
-    settings = session.get(Settings, 1) if session is not None else None
+    settings = Settings.find(envelope.organization_id, session)
     expires = signer.token_expires_at or envelope.expires_at
     return {
         "cliente": customer_fields(customer) if customer is not None else dict.fromkeys(CATALOGUE["cliente"], "") | {

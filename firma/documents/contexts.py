@@ -82,7 +82,7 @@ def date_fields(now: datetime) -> dict[str, str]:
 def provider_name(record: Contract | ServiceOrder) -> str:
     """The company name from Settings when the record is in a session, else the branch name."""
     session = object_session(record)
-    settings = session.get(Settings, 1) if session is not None else None
+    settings = Settings.find(record.organization_id, session)
     return settings.company_name if settings is not None else (record.branch.name or "")
 
 

@@ -11,6 +11,7 @@ from firma.documents.contexts import customer_fields, sample_context
 from firma.documents.sandbox import TemplateError, check, render_body, validate_template
 from firma.extensions import db
 from firma.models import Customer, DocumentTemplate, TemplateKind, TemplateTermLink, TemplateVersion, User
+from firma.platform import tenancy
 
 MAX_BODY = 200_000
 PREVIEW_WIDTH = 700
@@ -98,8 +99,8 @@ def preview(body: str, kind: str, *, customer: Customer | None = None) -> Previe
 
 
 def preview_dir() -> Path:
-    """Where rendered preview page images are cached (inside the storage folder)."""
-    return Path(current_app.config["STORAGE_DIR"]) / "previews"
+    """Where the current organization's preview page images are cached (inside the storage folder)."""
+    return Path(current_app.config["STORAGE_DIR"]) / "previews" / str(tenancy.current() or "shared")
 
 
 def preview_file(name: str) -> Path | None:

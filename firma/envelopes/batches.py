@@ -56,7 +56,8 @@ def start(action: str, contract_ids: list[int], *, params: dict | None = None, b
     db.session.add(batch)
     db.session.flush()
     db.session.execute(BatchItem.__table__.insert(), [{"batch_id": batch.id, "contract_id": i, "status": "pending",
-                                                       "message": ""} for i in ids])
+                                                       "message": "", "organization_id": batch.organization_id}
+                                                      for i in ids])
     jobs.enqueue("batch.run", batch.id)
     return batch
 

@@ -14,6 +14,7 @@ from firma.models import (
     SIGNER_CHANNELS, Channel, Contract, Envelope, EventType, Integration, ServiceOrder, Signer, SignerRole, Term, User,
     utcnow,
 )
+from firma.org import organizations
 from firma.platform import storage
 from firma.platform.errors import Refusal
 from firma.platform.tokens import new_public_code, sha256_hex
@@ -140,6 +141,7 @@ def create_for_upload(pdf: bytes, *, title: str, branch, signers: list[SignerSpe
 
 def _open(code, rendered, *, kind, title, integration, branch, signers, by, info, **links_to) -> Envelope:
     now = utcnow()
+    organizations.check_envelope_quota(integration.organization_id, now)
     path = storage.write_once(f"envelopes/{code}/original.pdf", rendered.pdf)
     envelope = Envelope(
         public_code=code, kind=kind, title=title[:200], integration=integration, branch=branch,

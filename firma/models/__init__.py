@@ -1,7 +1,7 @@
 """All domain models (DESIGN §3) and their vocabulary, importable from one place."""
 from firma.models.base import utcnow
 from firma.models.envelopes import Batch, BatchItem, Delivery, Envelope, Event, Evidence, IdempotencyKey, Signer
-from firma.models.org import PERMISSIONS, ROLE_PERMISSIONS, Branch, Integration, Settings, User
+from firma.models.org import PERMISSIONS, ROLE_PERMISSIONS, Branch, Integration, Organization, Settings, User
 from firma.models.records import (
     Contact, Contract, Customer, DocumentTemplate, ServiceOrder, Subject, TemplateTermLink, TemplateVersion, Term,
 )
@@ -15,7 +15,8 @@ from firma.models.vocabulary import (
 
 __all__ = [
     "utcnow", "Batch", "BatchItem", "Delivery", "Envelope", "Event", "Evidence", "IdempotencyKey", "Signer",
-    "PERMISSIONS", "ROLE_PERMISSIONS", "Branch", "Integration", "Settings", "User", "Contact", "Contract",
+    "PERMISSIONS", "ROLE_PERMISSIONS", "Branch", "Integration", "Organization", "Settings", "User", "Contact",
+    "Contract",
     "Customer", "DocumentTemplate", "ServiceOrder", "Subject", "TemplateTermLink", "TemplateVersion", "Term",
     "SIGNER_CHANNELS", "BatchItemStatus", "BatchStatus", "Channel",
     "ContractStatus", "DeliveryPurpose", "DeliveryStatus", "DocumentKind", "EnvelopeStatus", "EventType",

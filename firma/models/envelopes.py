@@ -10,9 +10,10 @@ from firma.models.vocabulary import (
     BatchItemStatus, BatchStatus, Channel, DeliveryPurpose, DeliveryStatus, DocumentKind, EnvelopeStatus, EventType,
     EvidenceKind, FinaliseState, IdentityCheckPolicy, ReviewState, SignerRole, SignerStatus,
 )
+from firma.platform.tenancy import OrgOwned
 
 
-class Envelope(db.Model):
+class Envelope(OrgOwned, db.Model):
     """What is signed, by whom, and the hashes of the original and the sealed final PDF."""
 
     __tablename__ = "envelopes"
@@ -67,7 +68,7 @@ class Envelope(db.Model):
         return bool(self.signers) and all(s.status == SignerStatus.SIGNED for s in self.signers)
 
 
-class Signer(db.Model):
+class Signer(OrgOwned, db.Model):
     """One person who signs an envelope, with their link token (hashed) and requirements."""
 
     __tablename__ = "signers"
@@ -114,7 +115,7 @@ class Signer(db.Model):
         return self.status in (SignerStatus.SIGNED, SignerStatus.DECLINED, SignerStatus.EXPIRED)
 
 
-class Evidence(db.Model):
+class Evidence(OrgOwned, db.Model):
     """One captured item (photo, selfie frames, signature image, geolocation, device); never updated."""
 
     __tablename__ = "evidence"
@@ -136,7 +137,7 @@ class Evidence(db.Model):
     signer = relationship("Signer", back_populates="evidence")
 
 
-class Event(db.Model):
+class Event(OrgOwned, db.Model):
     """Append-only audit log, hash-chained per envelope: hash = sha256(prev_hash + canonical JSON)."""
 
     __tablename__ = "events"
@@ -157,7 +158,7 @@ class Event(db.Model):
     signer = relationship("Signer")
 
 
-class Delivery(db.Model):
+class Delivery(OrgOwned, db.Model):
     """One message or webhook to send, with every attempt's outcome; the dedupe key stops doubles."""
 
     __tablename__ = "deliveries"
@@ -194,7 +195,7 @@ class Delivery(db.Model):
         return (EventType if self.channel == Channel.WEBHOOK else DeliveryPurpose)(self.purpose).label
 
 
-class Batch(db.Model):
+class Batch(OrgOwned, db.Model):
     """A staff batch operation over many contracts, run by the job queue."""
 
     __tablename__ = "batches"
@@ -212,7 +213,7 @@ class Batch(db.Model):
     items = relationship("BatchItem", order_by="BatchItem.id")
 
 
-class BatchItem(db.Model):
+class BatchItem(OrgOwned, db.Model):
     """One contract's outcome in a batch: done, skipped (with reason) or failed (with error)."""
 
     __tablename__ = "batch_items"
@@ -227,7 +228,7 @@ class BatchItem(db.Model):
     contract = relationship("Contract")
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(OrgOwned, db.Model):
     """A stored API response for a POST with an Idempotency-Key, replayed on retries."""
 
     __tablename__ = "idempotency_keys"

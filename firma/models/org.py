@@ -1,12 +1,14 @@
-"""The ISP's own records: staff users, general parameters, integrations and branches."""
+"""The provider (organization) and its own records: staff users, general parameters, integrations and branches."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from firma.extensions import db
 from firma.models.base import UTCDateTime, coded, created_at
 from firma.models.vocabulary import StaffRole
+from firma.platform import tenancy
+from firma.platform.tenancy import OrgOwned
 
 PERMISSIONS = {
     "send": "Enviar para assinatura",
@@ -26,7 +28,20 @@ ROLE_PERMISSIONS = {
 }
 
 
-class User(db.Model):
+class Organization(db.Model):
+    """Provedor: the tenant that owns everything else; created by a platform operator, with plan limits."""
+
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    cnpj: Mapped[str | None] = mapped_column(String(14), unique=True)
+    max_envelopes_per_month: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
+    max_integrations: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created_at()
+
+
+class User(OrgOwned, db.Model):
     """A staff member of the ISP; may also sign automatically as representative or witness."""
 
     __tablename__ = "users"
@@ -38,6 +53,7 @@ class User(db.Model):
     role: Mapped[StaffRole] = coded(StaffRole, 20, default=StaffRole.OPERATOR)
     extra_permissions: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False)  # a platform operator (creates providers)
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -53,26 +69,37 @@ class User(db.Model):
         )
 
 
-class Settings(db.Model):
-    """Parâmetros gerais: a single row of instance-wide defaults."""
+class Settings(OrgOwned, db.Model):
+    """Parâmetros gerais: one row of defaults per organization."""
 
     __tablename__ = "settings"
+    __table_args__ = (UniqueConstraint("organization_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     company_name: Mapped[str] = mapped_column(String(120), default="Provedor")
     digital_signature_default: Mapped[bool] = mapped_column(Boolean, default=True)
 
     @classmethod
-    def get(cls) -> "Settings":
-        """The one settings row, created with defaults on first use."""
-        row = db.session.get(cls, 1)
+    def get(cls, organization_id: int | None = None) -> "Settings":
+        """The organization's settings row (the current one by default), created with defaults on first use."""
+        organization_id = organization_id or tenancy.current()
+        if organization_id is None:
+            raise RuntimeError("Settings.get() needs an organization")
+        row = db.session.scalar(db.select(cls).where(cls.organization_id == organization_id))
         if row is None:
-            row = cls(id=1)
+            row = cls(organization_id=organization_id)
             db.session.add(row)
             db.session.flush()
         return row
 
+    @classmethod
+    def find(cls, organization_id: int | None, session=None) -> "Settings | None":
+        """The organization's settings row if it exists (None outside a session or before the first save)."""
+        if session is None or organization_id is None:
+            return None
+        return session.scalar(db.select(cls).where(cls.organization_id == organization_id))
 
-class Integration(db.Model):
+
+class Integration(OrgOwned, db.Model):
     """Integração de assinatura digital: how envelopes are sent, what evidence is required, where to report."""
 
     __tablename__ = "integrations"
@@ -118,7 +145,7 @@ class Integration(db.Model):
         return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
 
 
-class Branch(db.Model):
+class Branch(OrgOwned, db.Model):
     """Filial: the ISP's legal entity shown on every page footer."""
 
     __tablename__ = "branches"

@@ -8,18 +8,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from firma.extensions import db
 from firma.models.base import UTCDateTime, coded, created_at, utcnow
 from firma.models.vocabulary import ContractStatus, TemplateKind
+from firma.platform.tenancy import OrgOwned
 
 # A contract's requirement switch: yes, no, or the integration's default.
 TRISTATE = ("default", "yes", "no")
 
 
-class Customer(db.Model):
+class Customer(OrgOwned, db.Model):
     """Cliente: the end client who signs; CPF/CNPJ stored compact and upper-case (see br.identifiers)."""
 
     __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("organization_id", "cpf_cnpj"),)  # CPF unique within a provider
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160))
-    cpf_cnpj: Mapped[str] = mapped_column(String(14), unique=True)
+    cpf_cnpj: Mapped[str] = mapped_column(String(14))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     rg: Mapped[str] = mapped_column(String(20), default="")
@@ -39,7 +41,7 @@ class Customer(db.Model):
         return len(self.cpf_cnpj) == 14
 
 
-class Contact(db.Model):
+class Contact(OrgOwned, db.Model):
     """Lead/Contato: a person who can witness a client's contract."""
 
     __tablename__ = "contacts"
@@ -52,7 +54,7 @@ class Contact(db.Model):
     created_at: Mapped[datetime] = created_at()
 
 
-class DocumentTemplate(db.Model):
+class DocumentTemplate(OrgOwned, db.Model):
     """Modelo de contrato, termo or ordem de serviço; its body lives in immutable versions."""
 
     __tablename__ = "document_templates"
@@ -74,7 +76,7 @@ class DocumentTemplate(db.Model):
         return self.versions[-1] if self.versions else None
 
 
-class TemplateVersion(db.Model):
+class TemplateVersion(OrgOwned, db.Model):
     """One saved body of a template; envelopes point at the exact version they were made from."""
 
     __tablename__ = "template_versions"
@@ -90,7 +92,7 @@ class TemplateVersion(db.Model):
     created_by = relationship("User")
 
 
-class TemplateTermLink(db.Model):
+class TemplateTermLink(OrgOwned, db.Model):
     """A term linked to a contract template, optionally inserted into the contract automatically."""
 
     __tablename__ = "template_term_links"
@@ -104,12 +106,13 @@ class TemplateTermLink(db.Model):
     term_template = relationship("DocumentTemplate", foreign_keys=[term_template_id])
 
 
-class Contract(db.Model):
+class Contract(OrgOwned, db.Model):
     """Contrato: a customer's service contract, signed digitally when so configured."""
 
     __tablename__ = "contracts"
+    __table_args__ = (UniqueConstraint("organization_id", "number"),)  # numbers repeat across providers
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(30), unique=True)
+    number: Mapped[str] = mapped_column(String(30))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     template_id: Mapped[int] = mapped_column(ForeignKey("document_templates.id"))
@@ -136,7 +139,7 @@ class Contract(db.Model):
     terms = relationship("Term", back_populates="contract", order_by="Term.id")
 
 
-class Term(db.Model):
+class Term(OrgOwned, db.Model):
     """Termo attached to a contract: signed with it, or on its own link when saved unsigned."""
 
     __tablename__ = "terms"
@@ -150,7 +153,7 @@ class Term(db.Model):
     template = relationship("DocumentTemplate")
 
 
-class Subject(db.Model):
+class Subject(OrgOwned, db.Model):
     """Assunto of a service order; flagged ones send a signing link when an order is opened."""
 
     __tablename__ = "subjects"
@@ -162,12 +165,13 @@ class Subject(db.Model):
     template = relationship("DocumentTemplate")
 
 
-class ServiceOrder(db.Model):
+class ServiceOrder(OrgOwned, db.Model):
     """Ordem de serviço (installation, visit, equipment loan...)."""
 
     __tablename__ = "service_orders"
+    __table_args__ = (UniqueConstraint("organization_id", "number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(30), unique=True)
+    number: Mapped[str] = mapped_column(String(30))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))

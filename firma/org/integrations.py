@@ -7,7 +7,8 @@ from firma.documents.contexts import sample_context
 from firma.documents.sandbox import TemplateError
 from firma.extensions import db
 from firma.models import BiometricRefusal, IdentityCheckPolicy, Integration, User
-from firma.platform import outbound
+from firma.org import organizations
+from firma.platform import outbound, tenancy
 from firma.platform.errors import Refusal
 
 TAB_FIELDS = {
@@ -84,6 +85,7 @@ def save_integration(integration: Integration | None, data: dict) -> Integration
     known = {name for fields in TAB_FIELDS.values() for name in fields}
     values = _check({k: v for k, v in data.items() if k in known})
     if integration is None:
+        organizations.check_integration_quota(tenancy.current())
         integration = Integration(description="")
         db.session.add(integration)
     for key, value in values.items():

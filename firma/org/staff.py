@@ -51,7 +51,9 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
         raise Refusal("Permissão desconhecida: " + ", ".join(sorted(unknown)), "extra_permissions")
     email = _cleaned(normalise_email, email, "email")
     cpf = _cleaned(normalise_cpf, cpf, "cpf") if cpf.strip() else None
-    other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    # E-mails sign in without naming the provider, so they are unique across organizations.
+    other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower())
+                              .execution_options(unscoped=True))
     if other is not None and other is not user:
         raise Refusal("Já existe um usuário com este e-mail.", "email")
     if user is None:

@@ -31,7 +31,10 @@ from werkzeug.serving import make_server
 from firma import create_app
 from firma.envelopes import create, links
 from firma.extensions import db
-from firma.models import Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion, User
+from firma.models import (
+    Branch, Contract, Customer, DocumentTemplate, Integration, Organization, TemplateVersion, User,
+)
+from firma.platform import tenancy
 from firma.platform.outbox import commit
 from firma.platform.tokens import hash_token
 from firma.sealing import certificate
@@ -95,9 +98,14 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     }, instance_path=str(instance))
     with app.app_context():
         db.create_all()
+        organization = Organization(name="Fibra Veloz Telecom Ltda", cnpj="11222333000181")
+        db.session.add(organization)
+        db.session.commit()
+        tenancy.adopt_orphans(lambda id_=organization.id: id_)  # the rows the tests make belong to it
     server = LiveServer(app).start()
     yield server
     server.stop()
+    tenancy.adopt_orphans(None)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
