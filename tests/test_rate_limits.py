@@ -4,7 +4,7 @@ import pytest
 
 from firma import create_app
 from firma.extensions import db as _db, limiter
-from firma.models import Integration, User
+from firma.models import Integration, Organization, User
 from firma.org.api_tokens import rotate_token
 from firma.platform.outbox import commit
 from werkzeug.security import generate_password_hash
@@ -15,6 +15,14 @@ def limited(tmp_path, seal_config):
     """An app of its own with rate limits on (memory storage), small limits and two integrations."""
     # `limiter` is one shared instance whose init_app sets `enabled` for every app: restore it afterwards.
     was_enabled = limiter.enabled
+    try:
+        yield _limited_app(tmp_path, seal_config)
+    finally:
+        limiter.enabled = was_enabled
+        limiter.reset()
+
+
+def _limited_app(tmp_path, seal_config):
     app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "rate-limit-test", **seal_config, "DATABASE_URL": "sqlite://",
                       "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False, "QUEUE_IMMEDIATE": True,
                       "API_RATE_LIMIT": "20/minute", "API_AUTH_FAILURE_LIMIT": "10/10 minutes",
@@ -22,20 +30,19 @@ def limited(tmp_path, seal_config):
                      instance_path=str(tmp_path))
     with app.app_context():
         _db.create_all()
+        provider = Organization(name="Provedor", cnpj="11222333000181")
+        _db.session.add(provider)
+        _db.session.flush()
         tokens = []
         for name in ("A", "B"):
-            integration = Integration(description=name)
+            integration = Integration(description=name, organization_id=provider.id)
             _db.session.add(integration)
             tokens.append(rotate_token(integration))
-        _db.session.add(User(name="Staff", email="staff@isp.test", role="admin",
+        _db.session.add(User(name="Staff", email="staff@isp.test", role="admin", organization_id=provider.id,
                              password_hash=generate_password_hash("senha-certa-123")))
         commit()
     app.tokens = tokens
-    try:
-        yield app
-    finally:
-        limiter.enabled = was_enabled
-        limiter.reset()
+    return app
 
 
 def _get(client, token, ip="10.0.0.1"):
