@@ -64,11 +64,8 @@ def record(
     The no-op UPDATE locks the envelope's row (PostgreSQL) or takes the write lock (SQLite) until commit, so two
     requests for the same envelope append in turn instead of colliding on the (envelope, seq) unique key.
     """
-    lock_envelope(envelope.id)
-    last = db.session.execute(
-        select(Event.seq, Event.hash).where(Event.envelope_id == envelope.id).order_by(Event.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    length, head = lock_envelope(envelope.id)
+    seq, prev = length + 1, head or GENESIS
     event = Event(
         envelope_id=envelope.id, seq=seq, signer_id=signer.id if signer else None, type=type_,
         created_at=utcnow(), ip=info.ip, port=info.port if info.ip else None, user_agent=info.user_agent,
@@ -82,11 +79,16 @@ def record(
     return event
 
 
-def lock_envelope(envelope_id: int) -> None:
-    """Hold the envelope's row (PostgreSQL) or the write lock (SQLite) until commit: the first lock of any writer."""
-    db.session.execute(update(Envelope).where(Envelope.id == envelope_id)
-                       .values(chain_length=Envelope.chain_length)
-                       .execution_options(synchronize_session=False))
+def lock_envelope(envelope_id: int) -> tuple[int, str | None]:
+    """Hold the envelope's row (PostgreSQL) or the write lock (SQLite) until commit: the first lock of any writer.
+
+    Returns the chain's committed length and head hash as the lock reads them (one statement, no event read).
+    """
+    row = db.session.execute(update(Envelope).where(Envelope.id == envelope_id)
+                             .values(chain_length=Envelope.chain_length)
+                             .returning(Envelope.chain_length, Envelope.chain_head)
+                             .execution_options(synchronize_session=False)).first()
+    return (row.chain_length, row.chain_head) if row else (0, None)
 
 
 def _jsonable(data: dict) -> dict:
