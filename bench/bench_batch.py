@@ -220,12 +220,16 @@ def _batch(app, instance: Path, processes: int, smtp: SmtpSink) -> tuple[float, 
 def _job_summary(log: Path) -> None:
     """Mean duration of each kind of job, from the workers' JSON log lines (where the time went)."""
     durations: dict[str, list[float]] = {}
+    weasyprint_ms: dict[str, float] = {}
     for line in log.read_text().splitlines():
         if line.startswith("{") and '"job"' in line:
             entry = json.loads(line)
             durations.setdefault(entry["job"], []).append(entry["duration_ms"])
-    print("  jobs: " + ", ".join(f"{name} {len(d)} × {sum(d) / len(d):.0f} ms" for name, d in sorted(durations.items())),
-          flush=True)
+            weasyprint_ms[entry["job"]] = weasyprint_ms.get(entry["job"], 0) + entry.get("weasyprint_ms", 0)
+    print("  jobs: " + ", ".join(
+        f"{name} {len(d)} × {sum(d) / len(d):.0f} ms"
+        + (f" (WeasyPrint {weasyprint_ms[name] / len(d):.0f} ms)" if weasyprint_ms.get(name) else "")
+        for name, d in sorted(durations.items())), flush=True)
 
 
 def main() -> None:
