@@ -32,7 +32,7 @@ from firma.evidence.manifest import (
 from firma.evidence.manifest_pdf import manifest_html, render_manifest
 from firma.sealing import certificate, seal
 from firma.sealing.assemble import assemble
-from firma.signing.actions import CONSENT_TEXT
+from firma.signing.consent import TERMS_TEXT as CONSENT_TEXT  # the terms the signer agreed to, as attached
 from tests import faces
 from tests.lta_pki import serving_pki
 
