@@ -38,3 +38,30 @@ def test_a_deleted_event_is_detected(app, db, make_contract):
     db.session.delete(audit.events_of(envelope.id)[1])
     db.session.commit()
     assert "ausente" in audit.verify_chain(envelope.id)
+
+
+def test_events_of_one_transaction_lock_once_and_chain_after_another_writer(app, db, make_contract):
+    from sqlalchemy import event as sa_event
+
+    envelope = create.create_for_contract(make_contract())
+    db.session.commit()
+    # Another writer (its own app context, so its own session) appends while our session keeps its envelope.
+    with app.app_context():
+        audit.record(db.session.get(type(envelope), envelope.id), EventType.SIGNER_VIEWED, by="other")
+        db.session.commit()
+    locks = []
+
+    def count_locks(conn, cursor, statement, *args):
+        if "chain_length=envelopes.chain_length" in statement:
+            locks.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", count_locks)
+    try:
+        for n in range(3):
+            audit.record(envelope, EventType.SIGNER_READ, n=n)
+        db.session.commit()
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count_locks)
+    assert len(locks) == 1  # one lock per transaction; it reads the head the other writer left
+    assert audit.verify_chain(envelope.id) is None
+    assert [e.type for e in audit.events_of(envelope.id)][-4:] == ["signer.viewed"] + ["signer.read"] * 3

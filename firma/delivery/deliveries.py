@@ -116,9 +116,7 @@ def claim(delivery_id: int, now: datetime | None = None) -> Delivery | None:
     if result.rowcount != 1:
         db.session.rollback()
         return None
-    delivery = db.session.get(Delivery, delivery_id)
-    db.session.refresh(delivery)
-    return delivery
+    return db.session.get(Delivery, delivery_id, populate_existing=True)  # one SELECT, fresh even if cached
 
 
 def record(delivery: Delivery, status: str, *, now: datetime, error: str | None = None,

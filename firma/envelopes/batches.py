@@ -8,12 +8,13 @@ item that finds no other pending or running one marks the batch done (a conditio
 import logging
 
 from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import joinedload
 
 from firma.delivery import deliveries
 from firma.envelopes import lifecycle, sync
 from firma.envelopes.history import Page
 from firma.extensions import db
-from firma.models import Batch, BatchItem, Contract, Envelope, Integration, User, utcnow
+from firma.models import Batch, BatchItem, Branch, Contract, Envelope, Integration, User, utcnow
 from firma.org import staff
 from firma.platform import jobs, outbox
 from firma.platform.errors import Refusal
@@ -111,7 +112,7 @@ def _run_item(batch_id: int, item_id: int) -> None:
     batch, item = db.session.get(Batch, batch_id), db.session.get(BatchItem, item_id)
     by = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
     try:
-        envelope, message = ACTION_RUNNERS[batch.action](item.contract, batch.params, by)
+        envelope, message = ACTION_RUNNERS[batch.action](_contract(item.contract_id), batch.params, by)
         item.status, item.message, item.envelope_id = "done", message, envelope.id if envelope else None
     except Skip as exc:
         item.status, item.message = "skipped", str(exc)
@@ -127,6 +128,14 @@ def _run_item(batch_id: int, item_id: int) -> None:
     batch = db.session.get(Batch, batch_id)
     batch.processed = Batch.processed + 1
     outbox.commit()
+
+
+def _contract(contract_id: int) -> Contract:
+    """The item's contract with what every action reads next (customer, branch and its integration, template)."""
+    return db.session.get(Contract, contract_id, options=[
+        joinedload(Contract.customer), joinedload(Contract.branch).joinedload(Branch.integration),
+        joinedload(Contract.template), joinedload(Contract.witness),
+    ])
 
 
 def _pending_envelope(contract: Contract) -> Envelope | None:

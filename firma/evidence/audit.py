@@ -1,6 +1,7 @@
 """The append-only, hash-chained event log of each envelope."""
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -63,12 +64,14 @@ def record(
 
     The no-op UPDATE locks the envelope's row (PostgreSQL) or takes the write lock (SQLite) until commit, so two
     requests for the same envelope append in turn instead of colliding on the (envelope, seq) unique key.
+    Once this transaction holds the lock, the next events of that envelope chain on from the envelope's own
+    head (nobody else can move it meanwhile) instead of locking and reading it again.
     """
-    lock_envelope(envelope.id)
-    last = db.session.execute(
-        select(Event.seq, Event.hash).where(Event.envelope_id == envelope.id).order_by(Event.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    if _holds_lock(envelope):
+        seq, prev = envelope.chain_length + 1, envelope.chain_head or GENESIS
+    else:
+        length, head = lock_envelope(envelope.id)
+        seq, prev = length + 1, head or GENESIS
     event = Event(
         envelope_id=envelope.id, seq=seq, signer_id=signer.id if signer else None, type=type_,
         created_at=utcnow(), ip=info.ip, port=info.port if info.ip else None, user_agent=info.user_agent,
@@ -78,15 +81,40 @@ def record(
     envelope.chain_length, envelope.chain_head = seq, event.hash
     db.session.add(event)
     db.session.flush()
+    _locked_in_transaction()[envelope.id] = (seq, event.hash)
     outbox.emit(db.session, type_, event.id)
     return event
 
 
-def lock_envelope(envelope_id: int) -> None:
-    """Hold the envelope's row (PostgreSQL) or the write lock (SQLite) until commit: the first lock of any writer."""
-    db.session.execute(update(Envelope).where(Envelope.id == envelope_id)
-                       .values(chain_length=Envelope.chain_length)
-                       .execution_options(synchronize_session=False))
+def _locked_in_transaction() -> dict[int, tuple[int, str]]:
+    """Envelope id -> (length, head) this (innermost) transaction chained while holding the envelope's lock.
+
+    Kept as plain values under a weak reference to the transaction, so no object outlives its transaction.
+    """
+    session = db.session()  # the scoped session's current Session (the proxy has no get_nested_transaction)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get("firma.chain_locks")
+    if held is None or held[0]() is not transaction:  # a new transaction holds no lock yet
+        held = session.info["firma.chain_locks"] = (weakref.ref(transaction) if transaction else lambda: None, {})
+    return held[1]
+
+
+def _holds_lock(envelope: Envelope) -> bool:
+    """True when this transaction already locked the envelope and its object still shows the head chained then."""
+    chained = _locked_in_transaction().get(envelope.id)
+    return chained is not None and chained == (envelope.chain_length, envelope.chain_head)
+
+
+def lock_envelope(envelope_id: int) -> tuple[int, str | None]:
+    """Hold the envelope's row (PostgreSQL) or the write lock (SQLite) until commit: the first lock of any writer.
+
+    Returns the chain's committed length and head hash as the lock reads them (one statement, no event read).
+    """
+    row = db.session.execute(update(Envelope).where(Envelope.id == envelope_id)
+                             .values(chain_length=Envelope.chain_length)
+                             .returning(Envelope.chain_length, Envelope.chain_head)
+                             .execution_options(synchronize_session=False)).first()
+    return (row.chain_length, row.chain_head) if row else (0, None)
 
 
 def _jsonable(data: dict) -> dict:
