@@ -1,5 +1,6 @@
 """Every input checked: hostile values in every field (hidden ones included) of every form the signing flow and the
 admin render, found by parsing the pages; never a 5xx, and a refused post stores nothing."""
+import re
 from html.parser import HTMLParser
 from io import BytesIO
 from urllib.parse import urljoin
@@ -15,7 +16,7 @@ from firma.models import Event, EventType
 from firma.platform.outbox import commit
 from tests.admin_client import log_in
 from tests.conftest import PASSWORD
-from tests.flow import PHONE_UA, client_signer, form_token, link_for
+from tests.flow import PHONE_UA, client_signer, form_token, link_for, view_document
 from tests.images import signature_data_url
 
 FUZZ = settings(max_examples=12, deadline=None, database=None, derandomize=True,
@@ -130,8 +131,12 @@ def advance(client, token: str, upto: str) -> None:
     if upto == "welcome":
         return
     client.post(f"{base}/welcome", data={"form_token": ft, "cpf": signer_cpf}, headers=headers)
+    if upto == "consent":
+        return
+    client.post(f"{base}/consent", data={"form_token": ft, "terms": "yes"}, headers=headers)
     if upto == "read":
         return
+    view_document(client, base, headers)
     client.post(f"{base}/read", headers=headers, data={"form_token": ft, "have_read": "yes", "reading": '{"1": 3}',
                                                        "last_page_reached": "yes"})
     if upto == "signature":
@@ -139,18 +144,21 @@ def advance(client, token: str, upto: str) -> None:
     client.post(f"{base}/signature", data={"form_token": ft, "signature": signature_data_url()}, headers=headers)
 
 
-@pytest.mark.parametrize("step", ["welcome", "read", "signature", "confirm", "decline"])
+@pytest.mark.parametrize("step", ["welcome", "consent", "read", "signature", "confirm", "decline"])
 def test_signing_flow_forms_survive_hostile_values(client, make_contract, db, step):
     envelope = create.create_for_contract(make_contract())
     commit()
     signer = client_signer(envelope)
     token = link_for(signer)
     advance.cpf = signer.cpf
-    advance(client, token, "signature" if step in ("confirm", "decline") else step)
+    advance(client, token, "signature" if step == "decline" else step)
     page = f"/s/{token}/decline" if step == "decline" else f"/s/{token}"
     headers = {"User-Agent": PHONE_UA}
     forms = forms_of(client, page, headers)
     assert forms, f"no form on the {step} step"
+    if step != "decline":  # the walk really reached the step whose forms are fuzzed
+        shown = re.search(r'data-step="(\w+)"', client.get(page, headers=headers).get_data(as_text=True))
+        assert shown and shown.group(1) == step, shown and shown.group(1)
 
     @FUZZ
     @given(data=st.data())
@@ -168,7 +176,7 @@ ADMIN_PAGES = [
     "/admin/contratos/{contract}", "/admin/ordens/nova", "/admin/assuntos/novo", "/admin/modelos/novo",
     "/admin/modelos/{template}", "/admin/integracoes/nova", "/admin/integracoes/{integration}",
     "/admin/filiais/nova", "/admin/filiais/{branch}", "/admin/usuarios/novo", "/admin/parametros", "/admin/conta",
-    "/admin/assinaturas/{envelope}", "/admin/contratos",
+    "/admin/assinaturas/{envelope}", "/admin/contratos", "/admin/assinaturas/enviar-pdf",
 ]
 NEVER = ("/admin/sair",)  # ends the session the fuzzing needs
 
