@@ -45,6 +45,8 @@
     });
     labelToolbar(box);
     area.parentNode.insertBefore(box, area.nextSibling);
+    quill.root.setAttribute("role", "textbox");  // a name on a plain div is not allowed: it is a text box
+    quill.root.setAttribute("aria-multiline", "true");
     quill.root.setAttribute("aria-label", "Conteúdo do modelo (editor visual)");
     var source = false;
     function toArea() {
