@@ -1,11 +1,12 @@
 """Templates and terms: the editor with the variable palette, live page-image preview and versions."""
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from firma.documents.templates import palette, preview, preview_file, save_template
+from firma.documents.templates import palette, preview, preview_image, save_template
 from firma.extensions import db
 from firma.models import Customer, DocumentTemplate, TemplateKind
 from firma.platform import outbox
+from firma.platform.storage.serve import send_stored
 
 from . import bp
 from .auth import page, require
@@ -78,5 +79,5 @@ def template_preview():
 @require("manage_templates")
 def template_preview_image(name: str):
     """A cached page image of a template preview."""
-    path = preview_file(name) or abort(404)
-    return send_file(path, mimetype="image/jpeg", max_age=3600)
+    relpath = preview_image(name) or abort(404)
+    return send_stored(relpath, mimetype="image/jpeg", max_age=3600)

@@ -1,11 +1,14 @@
-"""Page previews: small progressive JPEGs, rendered once per PDF, never stale, safe under concurrent requests."""
+"""Template previews: small progressive JPEGs in storage (disk and S3), rendered once per PDF, never stale, safe
+under concurrent requests."""
 import threading
+from io import BytesIO
 
 import pytest
 from PIL import Image
 
-from firma.documents.previews import preview_pdf_bytes
+from firma.documents.previews import preview_folder, preview_pages
 from firma.documents.rendering import render_pdf
+from firma.platform import storage
 
 
 def pdf_with(pages: int, text: str) -> bytes:
@@ -18,64 +21,90 @@ def three_pages() -> bytes:
     return pdf_with(3, "Primeiro")
 
 
-def test_each_page_becomes_a_small_progressive_jpeg(tmp_path, three_pages):
-    source = tmp_path / "doc.pdf"
-    source.write_bytes(three_pages)
-    paths = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
-    assert len(paths) == 3
-    for path in paths:
-        with Image.open(path) as image:
-            assert image.format == "JPEG"
-            assert image.width == 900
-            assert image.height == pytest.approx(900 * 297 / 210, abs=2)  # A4 proportions
-            assert image.info.get("progressive") == 1
-        assert path.stat().st_size < 60_000
-        assert (tmp_path / "cache") in path.parents
+@pytest.fixture(params=["disk", "s3"])
+def on_store(request, app, tmp_path):
+    """The session app's storage pointed, for one test, at a fresh local folder or SeaweedFS prefix."""
+    saved = {key: app.config.get(key) for key in ("STORAGE_URL", "S3_ENDPOINT_URL")}
+    if request.param == "disk":
+        app.config.update(STORAGE_URL=(tmp_path / "storage").as_uri(), S3_ENDPOINT_URL=None)
+    else:
+        request.getfixturevalue("s3_storage")
+    with app.app_context():
+        yield storage.backend()
+    app.config.update(saved)
 
 
-def test_second_call_reuses_the_images(tmp_path, three_pages):
-    source = tmp_path / "doc.pdf"
-    source.write_bytes(three_pages)
-    first = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
-    stamps = [p.stat().st_mtime_ns for p in first]
-    second = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
-    assert second == first
-    assert [p.stat().st_mtime_ns for p in second] == stamps
+def image(relpath: str) -> Image.Image:
+    return Image.open(BytesIO(storage.read(relpath)))
 
 
-def test_a_different_pdf_never_shows_stale_pages(tmp_path, three_pages):
-    source = tmp_path / "doc.pdf"
-    source.write_bytes(three_pages)
-    old = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
-    source.write_bytes(pdf_with(2, "Segundo"))  # same path, new content
-    new = preview_pdf_bytes(source.read_bytes(), tmp_path / "cache")
+def test_each_page_becomes_a_small_progressive_jpeg_in_storage(on_store, three_pages):
+    names = preview_pages(three_pages, "7")
+    assert len(names) == 3
+    for name in names:
+        assert name.startswith("cache/previews/7/") and name.endswith(".jpg")
+        with image(name) as page:
+            assert page.format == "JPEG"
+            assert page.width == 900
+            assert page.height == pytest.approx(900 * 297 / 210, abs=2)  # A4 proportions
+            assert page.info.get("progressive") == 1
+        assert len(storage.read(name)) < 60_000
+    assert not any(key.startswith("cache/") for key in storage.keys())  # a cache, not evidence
+
+
+def test_second_call_reuses_the_images(on_store, three_pages):
+    first = preview_pages(three_pages, "7")
+    stored = {name: storage.read(name) for name in first}
+    with storage.open_file(first[0]) as before:
+        etag = before.etag
+    assert preview_pages(three_pages, "7") == first
+    assert {name: storage.read(name) for name in first} == stored
+    with storage.open_file(first[0]) as after:
+        assert after.etag == etag
+
+
+def test_a_different_pdf_never_shows_stale_pages(on_store, three_pages):
+    old = preview_pages(three_pages, "7")
+    new = preview_pages(pdf_with(2, "Segundo"), "7")
     assert len(new) == 2
     assert not set(new) & set(old)
-    assert new[0].read_bytes() != old[0].read_bytes()
+    assert storage.read(new[0]) != storage.read(old[0])
 
 
-def test_width_is_part_of_the_cache_key(tmp_path, three_pages):
-    narrow = preview_pdf_bytes(three_pages, tmp_path, 400)
-    wide = preview_pdf_bytes(three_pages, tmp_path, 900)
-    with Image.open(narrow[0]) as a, Image.open(wide[0]) as b:
+def test_width_and_organization_are_part_of_the_cache_key(on_store, three_pages):
+    narrow = preview_pages(three_pages, "7", 400)
+    wide = preview_pages(three_pages, "7", 900)
+    other = preview_pages(three_pages, "8", 400)
+    with image(narrow[0]) as a, image(wide[0]) as b:
         assert (a.width, b.width) == (400, 900)
+    assert not set(other) & set(narrow) and all(name.startswith("cache/previews/8/") for name in other)
 
 
-def test_an_interrupted_render_is_completed_on_the_next_call(tmp_path, three_pages):
-    paths = preview_pdf_bytes(three_pages, tmp_path, 600)
-    (paths[0].parent / "pages.json").unlink()
-    paths[2].unlink()
-    again = preview_pdf_bytes(three_pages, tmp_path, 600)
-    assert again == paths and all(p.exists() for p in again)
+def test_the_index_is_trusted_and_an_interrupted_render_is_completed_on_the_next_call(app, tmp_path, three_pages):
+    saved = app.config.get("STORAGE_URL")
+    app.config["STORAGE_URL"] = (tmp_path / "storage").as_uri()
+    try:
+        with app.app_context():
+            names = preview_pages(three_pages, "7", 600)
+            folder = tmp_path / "storage" / preview_folder("7", names[0].split("/")[3], 600)
+            (folder / "page-0003.jpg").unlink()
+            assert preview_pages(three_pages, "7", 600) == names  # the index is trusted: nothing re-rendered
+            assert not storage.exists(names[2])
+            (folder / "pages.json").unlink()  # as if the render had stopped before its last page
+            again = preview_pages(three_pages, "7", 600)
+            assert again == names and all(storage.exists(name) for name in again)
+    finally:
+        app.config["STORAGE_URL"] = saved
 
 
-def test_concurrent_requests_get_complete_images(tmp_path, three_pages):
+def test_concurrent_requests_get_complete_images(app, on_store, three_pages):
     results: list[list] = []
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
-            results.append(preview_pdf_bytes(three_pages, tmp_path, 500))
+            with app.app_context():
+                results.append(preview_pages(three_pages, "7", 500))
         except BaseException as exc:  # surfaced by the assert below
             errors.append(exc)
 
@@ -86,7 +115,6 @@ def test_concurrent_requests_get_complete_images(tmp_path, three_pages):
         thread.join()
     assert errors == []
     assert all(r == results[0] for r in results) and len(results) == 4
-    for path in results[0]:
-        with Image.open(path) as image:
-            image.load()
-    assert not list(tmp_path.rglob("*.part"))
+    for name in results[0]:
+        with image(name) as page:
+            page.load()

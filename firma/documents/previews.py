@@ -4,11 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import secrets
 import threading
 from io import BytesIO
-from pathlib import Path
 
 import pypdfium2 as pdfium
 
@@ -20,12 +17,6 @@ WIDTH = 900  # the signer's reading step
 MAX_RENDER_PIXELS = 4_000_000
 # PDFium is not thread-safe; renders in one process take turns.
 _PDFIUM_LOCK = threading.Lock()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)  # concurrent renders of the same page write the same bytes; last one wins
 
 
 def render_scale(points_wide: float, points_high: float, width: int) -> float:
@@ -47,35 +38,50 @@ def _jpeg(page: pdfium.PdfPage, width: int) -> bytes:
     return out.getvalue()
 
 
-def _listed(index: Path) -> list[Path]:
-    return [index.parent / name for name in json.loads(index.read_text())]
+def preview_root(scope: str) -> str:
+    """The storage folder of one scope's (an organization's) preview page images."""
+    return f"cache/previews/{scope}"
 
 
-def preview_pdf_bytes(pdf: bytes, cache_dir: Path, width: int = WIDTH) -> list[Path]:
-    """JPEG paths of every page of a (small, our own) PDF, `width` pixels wide, keyed by the PDF's SHA-256."""
-    folder = Path(cache_dir) / hashlib.sha256(pdf).hexdigest() / f"w{width}"
-    index = folder / "pages.json"
-    if index.exists():
-        return _listed(index)
-    folder.mkdir(parents=True, exist_ok=True)
+def preview_folder(scope: str, pdf_sha256: str, width: int = WIDTH) -> str:
+    """Where the page images of a preview PDF are cached in storage, per scope, the PDF's SHA-256 and width."""
+    return f"{preview_root(scope)}/{pdf_sha256}/w{width}"
+
+
+def _write_cached(relpath: str, data: bytes) -> None:
+    try:
+        storage.write_once(relpath, data)
+    except storage.StorageUnavailable:
+        raise
+    except storage.StorageError:  # another host stored this name first (same PDF, same page): keep its copy
+        pass
+
+
+def preview_pages(pdf: bytes, scope: str, width: int = WIDTH) -> list[str]:
+    """Storage names of the JPEGs of every page of a (small, our own) PDF, rendered once and written once."""
+    folder = preview_folder(scope, hashlib.sha256(pdf).hexdigest(), width)
+    index = f"{folder}/pages.json"
+    if storage.exists(index):
+        return json.loads(storage.read(index))
     names = []
     with _PDFIUM_LOCK:
-        if index.exists():  # another thread finished it while this one waited
-            return _listed(index)
+        if storage.exists(index):  # another thread finished it while this one waited
+            return json.loads(storage.read(index))
         document = pdfium.PdfDocument(pdf)
         try:
             for number, page in enumerate(document, start=1):
-                name = f"page-{number:04d}.jpg"
+                relpath = f"{folder}/page-{number:04d}.jpg"
                 try:
-                    _atomic_write(folder / name, _jpeg(page, width))
+                    if not storage.exists(relpath):  # an interrupted render keeps the pages it stored
+                        _write_cached(relpath, _jpeg(page, width))
                 finally:
                     page.close()
-                names.append(name)
+                names.append(relpath)
         finally:
             document.close()
-    # The index is written last: its presence means every page is on disk.
-    _atomic_write(index, json.dumps(names).encode())
-    return [folder / name for name in names]
+    # The index is written last: its presence means every page is stored.
+    _write_cached(index, json.dumps(names).encode())
+    return names
 
 
 # --- the signer's pages: one job per page, cached in storage --------------------------------------------

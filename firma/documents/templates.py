@@ -1,8 +1,6 @@
 """Editing document templates: validated saves as new immutable versions, term links, and live previews."""
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from flask import current_app
 
 from firma.documents import previews, rendering
 from firma.documents.sanitise import clean_html
@@ -11,15 +9,17 @@ from firma.documents.contexts import customer_fields, sample_context
 from firma.documents.sandbox import TemplateError, check, render_body, validate_template
 from firma.extensions import db
 from firma.models import Customer, DocumentTemplate, TemplateKind, TemplateTermLink, TemplateVersion, User
-from firma.platform import tenancy
+from firma.platform import storage, tenancy
 
 MAX_BODY = 200_000
 PREVIEW_WIDTH = 700
+# A preview image's name in its URL: `<pdf sha256>/w<width>/page-0001.jpg`.
+_PREVIEW_NAME = re.compile(r"(?P<sha>[0-9a-f]{64})/w(?P<width>[1-9][0-9]{0,3})/(?P<page>page-[0-9]{4}\.jpg)")
 
 
 @dataclass
 class Preview:
-    """The outcome of a live preview: page image names (under the preview cache) or the error to flag."""
+    """The outcome of a live preview: page image names (see `preview_image`) or the error to flag."""
 
     pages: list[str] = field(default_factory=list)
     error: str | None = None
@@ -94,19 +94,21 @@ def preview(body: str, kind: str, *, customer: Customer | None = None) -> Previe
         return Preview(error=str(exc), variable=exc.variable)
     pdf = rendering.render_pdf(html, title="Pré-visualização", branch_name="Filial de exemplo",
                                branch_cnpj="11222333000181", public_code="FRM-PREV-IEWS")
-    paths = previews.preview_pdf_bytes(pdf, preview_dir(), PREVIEW_WIDTH)
-    return Preview(pages=[str(p.relative_to(preview_dir())) for p in paths], used=used)
+    scope = preview_scope()
+    root = previews.preview_root(scope) + "/"
+    pages = previews.preview_pages(pdf, scope, PREVIEW_WIDTH)
+    return Preview(pages=[relpath.removeprefix(root) for relpath in pages], used=used)
 
 
-def preview_dir() -> Path:
-    """Where the current organization's preview page images are cached (inside the storage folder)."""
-    return Path(current_app.config["STORAGE_DIR"]) / "previews" / str(tenancy.current() or "shared")
+def preview_scope() -> str:
+    """The cache scope of the current organization's preview images."""
+    return str(tenancy.current() or "shared")
 
 
-def preview_file(name: str) -> Path | None:
-    """A cached preview image by its relative name, refusing anything outside the cache."""
-    base = preview_dir().resolve()
-    path = (base / name).resolve()
-    if base not in path.parents or path.suffix != ".jpg" or not path.is_file():
+def preview_image(name: str) -> str | None:
+    """The storage name of a cached preview image of the current organization, or None (bad or unknown name)."""
+    match = _PREVIEW_NAME.fullmatch(name)
+    if match is None:
         return None
-    return path
+    relpath = f"{previews.preview_folder(preview_scope(), match['sha'], int(match['width']))}/{match['page']}"
+    return relpath if storage.exists(relpath) else None

@@ -9,6 +9,10 @@
                  "button.ql-bold": "Negrito", "button.ql-italic": "Itálico", "button.ql-underline": "Sublinhado",
                  "button.ql-list[value=ordered]": "Lista numerada", "button.ql-list[value=bullet]": "Lista com marcadores",
                  "button.ql-link": "Inserir link", "button.ql-clean": "Limpar formatação" };
+  // The options inside the pickers (their visible words for headings come from admin.css).
+  var OPTIONS = { ".ql-header": { "1": "Título 1", "2": "Título 2", "3": "Título 3", "": "Parágrafo" },
+                  ".ql-align": { "": "Alinhar à esquerda", "center": "Centralizar", "right": "Alinhar à direita",
+                                 "justify": "Justificar" } };
   function labelToolbar(box) {
     var bar = box.querySelector(".ql-toolbar");
     if (!bar) return;
@@ -17,6 +21,14 @@
     Object.keys(LABELS).forEach(function (sel) {
       bar.querySelectorAll(sel).forEach(function (el) { el.setAttribute("aria-label", LABELS[sel]); el.title = LABELS[sel]; });
     });
+    Object.keys(OPTIONS).forEach(function (picker) {
+      bar.querySelectorAll(picker + " .ql-picker-item").forEach(function (el) {
+        var name = OPTIONS[picker][el.getAttribute("data-value") || ""];
+        if (name) { el.setAttribute("aria-label", name); el.title = name; }
+      });
+    });
+    var link = box.querySelector(".ql-tooltip input[data-link]");  // Quill's own placeholder is its website
+    if (link) link.setAttribute("data-link", "https://exemplo.com.br");
   }
 
   function setUp() {
@@ -33,6 +45,8 @@
     });
     labelToolbar(box);
     area.parentNode.insertBefore(box, area.nextSibling);
+    quill.root.setAttribute("role", "textbox");  // a name on a plain div is not allowed: it is a text box
+    quill.root.setAttribute("aria-multiline", "true");
     quill.root.setAttribute("aria-label", "Conteúdo do modelo (editor visual)");
     var source = false;
     function toArea() {

@@ -1,5 +1,7 @@
 """The panel's new screens in real Chromium at 1366 px: the rich-text template editor, sending an uploaded PDF
 with a validator, and "gerar novo link" with its copy button; no CSP violation, no console error, axe clean."""
+import re
+
 import pytest
 import weasyprint
 from sqlalchemy import select
@@ -26,6 +28,25 @@ def wide(playwright_driver):
     browser.close()
 
 
+# Every word the toolbar and link tooltip show: text, CSS `content:` of ::before/::after, title and aria-label.
+SHOWN_WORDS = """() => {
+  const box = document.querySelector('[data-rich-editor]'), all = [];
+  const content = (el, pseudo) => {
+    const c = getComputedStyle(el, pseudo).content;
+    return c && c !== 'none' && c !== 'normal' && c !== '""' && !c.startsWith('counter') ? c.replace(/^"|"$/g, '') : null;
+  };
+  for (const el of box.querySelectorAll('.ql-toolbar, .ql-toolbar *, .ql-tooltip, .ql-tooltip *')) {
+    for (const pseudo of ['::before', '::after']) { const c = content(el, pseudo); if (c) all.push(c); }
+    for (const node of el.childNodes) if (node.nodeType === 3 && node.textContent.trim()) all.push(node.textContent.trim());
+    for (const name of ['title', 'aria-label', 'placeholder', 'data-link']) if (el.getAttribute(name)) all.push(el.getAttribute(name));
+  }
+  const label = document.querySelector('.ql-header .ql-picker-label');
+  const items = [...document.querySelectorAll('.ql-header .ql-picker-item')].map(el => content(el, '::before'));
+  return {all, label: content(label, '::before'), items};
+}"""
+ENGLISH = re.compile(r"\b(Normal|Heading|Visit|Enter|Edit|Save|Remove|Embed|Small|Large|Huge|Sans|quilljs)\b", re.I)
+
+
 def test_rich_text_editor_palette_source_view_and_history(live_server, panel, wide):
     page, audit = wide
     log_in(page, live_server.url, panel["email"])
@@ -33,6 +54,14 @@ def test_rich_text_editor_palette_source_view_and_history(live_server, panel, wi
     page.wait_for_selector(".ql-editor")
     assert page.locator("#body").is_hidden()
     audit.check("panel-01-editor-visual")
+    words = page.evaluate(SHOWN_WORDS)
+    assert words["label"] == "Parágrafo"
+    assert words["items"] == ["Título 1", "Título 2", "Título 3", "Parágrafo"]
+    assert not [w for w in words["all"] if ENGLISH.search(w)], words["all"]
+    page.click(".ql-header .ql-picker-label")
+    page.wait_for_selector(".ql-header .ql-picker-options", state="visible")
+    audit.check("panel-01b-header-picker")
+    page.click(".ql-header .ql-picker-label")  # closes it
     page.click(".ql-editor p")
     page.keyboard.press("End")
     page.keyboard.type(" — plano ")
