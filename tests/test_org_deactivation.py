@@ -195,6 +195,9 @@ def test_batches_wait_and_resume_after_reactivation(db, organization, make_contr
     db.session.expire_all()
     batch = db.session.get(Batch, batch.id)
     assert batch.status != "done" and [i.status for i in batch.items] == ["pending"]
+    batches.run_item(batch.id, batch.items[0].id)  # an item job queued before the deactivation waits too
+    db.session.expire_all()
+    assert db.session.get(Batch, batch.id).items[0].status == "pending"
     switch(db, organization, True)
     db.session.expire_all()
     batch = db.session.get(Batch, batch.id)
