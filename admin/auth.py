@@ -7,7 +7,7 @@ from flask import current_app, flash, g, make_response, redirect, render_templat
 from firma.evidence.audit import RequestInfo
 from firma.extensions import db, limiter
 from firma.models import User
-from firma.org import staff
+from firma.org import deactivation, staff
 from firma.platform import clients, tenancy
 from firma.platform.outbox import commit
 
@@ -22,17 +22,18 @@ IDLE_MESSAGE = "Sua sessão expirou por inatividade. Entre novamente."
 
 @bp.before_request
 def load_user():
-    """Every admin page needs a signed-in, active staff user on a current, recently used session; anyone else
-    goes to the login page."""
+    """Every admin page needs a signed-in, active staff user of an active organization (operators excepted) on a
+    current, recently used session; anyone else goes to the login page."""
     user_id = session.get("staff_id")
     g.user = db.session.get(User, user_id) if user_id else None
     if g.user is not None:
         idle = time.time() - session.get("seen", 0) > current_app.config["ADMIN_IDLE_MINUTES"] * 60
-        if not g.user.active or session.get("staff_version") != g.user.session_version or idle:
+        suspended = not g.user.is_operator and not deactivation.is_active(g.user.organization_id)
+        if not g.user.active or session.get("staff_version") != g.user.session_version or idle or suspended:
             session.clear()
             g.user = None
-            if idle:
-                flash(IDLE_MESSAGE, "error")
+            if idle or suspended:
+                flash(deactivation.STAFF_MESSAGE if suspended else IDLE_MESSAGE, "error")
         else:
             session["seen"] = int(time.time())
     if g.user is not None:
@@ -128,6 +129,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = staff.authenticate(form.email.data, form.password.data)
+        if user is not None and not user.is_operator and not deactivation.is_active(user.organization_id):
+            form.form_errors.append(deactivation.STAFF_MESSAGE)  # only after the right password: no probing
+            return render_template("admin/login.html", form=form), 403
         if user is not None:
             start_session(user)
             commit()

@@ -372,3 +372,9 @@ class OrganizationForm(FlaskForm):
     admin_email = EmailField("E-mail do primeiro administrador", validators=[Optional(), Length(max=254)])
     max_envelopes_per_month = IntegerField("Limite de envios por mês", validators=[Optional(), NumberRange(0, 10**7)])
     max_integrations = IntegerField("Limite de integrações", validators=[Optional(), NumberRange(0, 1000)])
+
+
+class OrganizationStatusForm(FlaskForm):
+    """Deactivate or reactivate an organization, with the reason (required to deactivate; the service checks)."""
+
+    reason = StringField("Motivo", validators=[Length(max=500)])

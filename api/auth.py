@@ -4,6 +4,7 @@ from functools import wraps
 from flask import g, request
 
 from firma.models import Integration
+from firma.org import deactivation
 from firma.org.api_tokens import find_integration
 from firma.platform import tenancy
 from firma.platform.errors import problem
@@ -23,7 +24,8 @@ def authenticated_integration() -> Integration | None:
 
 
 def require_integration(view):
-    """401 problem unless the request carries a valid `Authorization: Bearer <integration token>`."""
+    """401 problem unless the request carries a valid `Authorization: Bearer <integration token>`; 403 problem
+    while the integration's organization is deactivated."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -32,6 +34,8 @@ def require_integration(view):
             response = problem(401, "Token de integração ausente ou inválido.", title="Não autenticado")
             response.headers["WWW-Authenticate"] = 'Bearer realm="firma"'
             return response
+        if not deactivation.is_active(integration.organization_id):  # the token is valid: 403, not 401
+            return problem(403, deactivation.API_DETAIL, title=deactivation.API_TITLE)
         g.integration = integration
         tenancy.enter(integration.organization_id)  # every query of the request sees only this organization
         return view(*args, **kwargs)

@@ -11,7 +11,7 @@ from flask import (
     abort, current_app, jsonify, redirect, render_template, request, send_file, send_from_directory, url_for,
 )
 from htmx_flask import make_response  # flask's, plus the HX-* response headers as keywords
-from werkzeug.exceptions import Gone, NotFound
+from werkzeug.exceptions import Forbidden, Gone, NotFound
 
 from firma.documents import previews
 from firma.envelopes import links
@@ -19,6 +19,7 @@ from firma.evidence import store
 from firma.evidence.audit import RequestInfo
 from firma.extensions import csrf, db, limiter
 from firma.identity import capture, faces, liveness, policy
+from firma.org import deactivation
 from firma.models import EnvelopeStatus, EvidenceKind, SignerStatus
 from firma.platform import clients, logs, storage, tenancy
 from firma.platform.errors import Refusal, friendly
@@ -47,6 +48,8 @@ def load_signer(token: str, mode: str, *, allow_done: bool = True):
         raise friendly(NotFound, "Este link não é válido ou foi substituído por um mais recente. "
                                  "Use o último link que você recebeu ou peça um novo ao provedor.")
     tenancy.enter(signer.organization_id)  # the link binds the request to its organization
+    if not deactivation.is_active(signer.organization_id):  # nothing is shown or recorded while it is inactive
+        raise friendly(Forbidden, deactivation.SIGNER_MESSAGE)
     envelope = signer.envelope
     logs.note(envelope=envelope.public_code, integration=envelope.integration_id, signer_role=signer.role)
     if mode == "embed":

@@ -49,6 +49,7 @@ OBJECT_PARAMS = {
     "integration_id": lambda a: a["integration"].id, "batch_id": lambda a: a["batch"].id,
     "template_id": lambda a: a["contract"].template_id, "user_id": lambda a: a["user"].id,
     "name": lambda a: a["preview_image"],
+    "organization_id": lambda a: a["a"],  # the operator's page: a 404 for B's (non-operator) staff
     # API
     "number": lambda a: a["contract"].number, "cpf_cnpj": lambda a: a["customer"].cpf_cnpj,
     "code": lambda a: a["envelope"].public_code, "signer_id": lambda a: a["signer"].id,

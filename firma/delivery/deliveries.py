@@ -20,6 +20,7 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.extensions import db
 from firma.models import Channel, Delivery, Envelope, Event, EventType, Signer, User, utcnow
+from firma.org import deactivation
 from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.errors import Refusal
 
@@ -151,6 +152,8 @@ def message_backoff(attempts: int) -> timedelta | None:
 def send_job(delivery_id: int, now_iso: str | None = None) -> str:
     """Send one queued message; returns the delivery's status (a no-op when another run has it)."""
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    if deactivation.holds(Delivery, delivery_id):  # stays queued; a sweep sends it once the provider is active
+        return "paused"
     delivery = claim(delivery_id, now)
     if delivery is None:
         return "skipped"
@@ -238,9 +241,11 @@ def provider_for(kind: str, settings: dict) -> whatsapp.WhatsAppProvider:
 # --- recovery ----------------------------------------------------------------------------------------------
 
 def due(now: datetime, channels: tuple[str, ...]) -> list[int]:
-    """Ids of queued or retrying deliveries whose time has come (their queued task may have been lost)."""
+    """Ids of queued or retrying deliveries whose time has come (their queued task may have been lost), leaving
+    out those of deactivated organizations."""
     return list(db.session.scalars(select(Delivery.id).where(
         Delivery.channel.in_(channels), Delivery.status.in_(("queued", "retry")),
+        Delivery.organization_id.not_in(deactivation.inactive_ids()),
         Delivery.next_attempt_at <= now - GRACE).order_by(Delivery.id)))
 
 

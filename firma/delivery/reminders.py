@@ -14,6 +14,7 @@ from firma.delivery import deliveries
 from firma.envelopes import lifecycle
 from firma.extensions import db
 from firma.models import Envelope, Signer, utcnow
+from firma.org import deactivation
 from firma.platform import jobs, outbox
 
 REMINDABLE = ("pending", "sent", "viewed")
@@ -28,7 +29,8 @@ class SweepResult:
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Expire envelopes past their lifetime, then queue the reminders that are due; commits."""
+    """Expire envelopes past their lifetime, then queue the reminders that are due (none for a deactivated
+    organization: they come due again after its reactivation); commits."""
     now = now or utcnow()
     expired = 0
     for envelope in list(db.session.scalars(select(Envelope).where(Envelope.status == "pending",
@@ -39,7 +41,8 @@ def sweep(now: datetime | None = None) -> SweepResult:
         select(Signer).join(Envelope).where(Envelope.status == "pending", Envelope.expires_at > now,
                                             Signer.status.in_(REMINDABLE),
                                             Signer.channel.in_(deliveries.MESSAGE_CHANNELS),
-                                            Signer.last_sent_at.is_not(None))))
+                                            Signer.last_sent_at.is_not(None),
+                                            Envelope.organization_id.not_in(deactivation.inactive_ids()))))
     for signer in candidates:
         if is_due(signer, now):
             reminders += queue_reminder(signer, now)

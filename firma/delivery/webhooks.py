@@ -15,6 +15,7 @@ from sqlalchemy import select
 from firma.delivery import deliveries, webhook_signing
 from firma.extensions import db
 from firma.models import Channel, Delivery, DeliveryStatus, Envelope, Event, EventType, Integration, User, utcnow
+from firma.org import deactivation
 from firma.platform import jobs, outbox
 from firma.platform.outbound import UnsafeUrl, post_json
 
@@ -86,6 +87,8 @@ def backoff(attempts: int) -> timedelta:
 def send_job(delivery_id: int, now_iso: str | None = None) -> str:
     """POST one webhook delivery; a no-op when another run has claimed it."""
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    if deactivation.holds(Delivery, delivery_id):  # stays queued; a sweep posts it once the provider is active
+        return "paused"
     row = deliveries.claim(delivery_id, now)
     if row is None:
         return "skipped"

@@ -16,6 +16,7 @@ from firma.envelopes.history import Page
 from firma.extensions import db
 from firma.models import Batch, BatchItem, Branch, Contract, Envelope, Integration, User, utcnow
 from firma.org import staff
+from firma.org.deactivation import holds, is_active
 from firma.platform import jobs, outbox
 from firma.platform.errors import Refusal
 from firma.records import contracts
@@ -67,8 +68,8 @@ def start(action: str, contract_ids: list[int], *, params: dict | None = None, b
 def run(batch_id: int) -> None:
     """Mark the batch running and queue one "batch.item" job per pending item (a re-run re-queues none twice)."""
     batch = db.session.get(Batch, batch_id)
-    if batch is None or batch.status == "done":
-        return
+    if batch is None or batch.status == "done" or not is_active(batch.organization_id):
+        return  # a deactivated organization's batch waits; reactivation queues this job again
     batch.status = "running"
     outbox.commit()
     item_ids = list(db.session.scalars(
@@ -85,6 +86,8 @@ def run(batch_id: int) -> None:
 @jobs.job("batch.item", retries=0)
 def run_item(batch_id: int, item_id: int) -> None:
     """Work on one item of a batch and commit its result; the last item to finish marks the batch done."""
+    if holds(Batch, batch_id):
+        return  # the item stays pending; reactivation runs the batch again
     _run_item(batch_id, item_id)
     _finish_if_complete(batch_id)
 

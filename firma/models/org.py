@@ -38,6 +38,10 @@ class Organization(db.Model):
     max_envelopes_per_month: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
     max_integrations: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The last deactivation or reactivation by a platform operator: when, by whom (e-mail), and why.
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_changed_by: Mapped[str | None] = mapped_column(String(254))
+    status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = created_at()
 
 

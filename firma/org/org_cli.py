@@ -1,4 +1,6 @@
-"""`firma org`: the platform operator's commands (create and list organizations, grant the operator role)."""
+"""`firma org`: the platform operator's commands (create, list, deactivate and reactivate organizations, grant
+the operator role)."""
+import getpass
 import json
 import sys
 
@@ -8,11 +10,12 @@ from sqlalchemy import func, select
 
 from firma.extensions import db
 from firma.models import User
-from firma.org import organizations
+from firma.org import deactivation, organizations
 from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
 
-org = AppGroup("org", help="Provedores (organizações): criar, listar, conceder o papel de operador.")
+org = AppGroup("org", help="Provedores (organizações): criar, listar, desativar, reativar, conceder o papel de "
+                           "operador.")
 
 
 @org.command("create")
@@ -43,6 +46,43 @@ def list_() -> None:
                                "max_envelopes_per_month": row.max_envelopes_per_month,
                                "max_integrations": row.max_integrations, **organizations.counts(row)},
                               ensure_ascii=False))
+
+
+def _who() -> str:
+    """Who ran a command, as recorded on the organization (the shell user; the CLI has no signed-in person)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _status(change, organization_id: int, reason: str | None) -> None:
+    try:
+        organization = change(organization_id, reason=reason, by=_who())
+    except Refusal as exc:
+        click.echo(f"erro: {exc.message}", err=True)
+        sys.exit(2)
+    commit()
+    click.echo(json.dumps({"organization_id": organization.id, "name": organization.name,
+                           "active": organization.active, "reason": organization.status_reason,
+                           "by": organization.status_changed_by,
+                           "at": organization.status_changed_at.isoformat(timespec="seconds")}, ensure_ascii=False))
+
+
+@org.command("deactivate")
+@click.argument("organization_id", type=int)
+@click.option("--reason", required=True, help="Motivo da desativação (fica registrado).")
+def deactivate(organization_id: int, reason: str) -> None:
+    """Deactivate an organization: its staff, API tokens, signing links and jobs stop until it is reactivated."""
+    _status(lambda oid, reason, by: deactivation.deactivate(oid, reason, by=by), organization_id, reason)
+
+
+@org.command("activate")
+@click.argument("organization_id", type=int)
+@click.option("--reason", default=None, help="Motivo da reativação (opcional).")
+def activate(organization_id: int, reason: str | None) -> None:
+    """Reactivate an organization: everything it had resumes."""
+    _status(deactivation.activate, organization_id, reason)
 
 
 @org.command("operator")
