@@ -102,6 +102,14 @@ def request_page(pdf_relpath: str, pdf_sha256: str, number: int, width: int = WI
     jobs.enqueue("document.render_page", pdf_relpath, pdf_sha256, number, width)
 
 
+def request_missing_pages(pdf_relpath: str, pdf_sha256: str, pages: int, width: int = WIDTH) -> None:
+    """Queue the render of every page not cached yet, at once: the stored PDF needs no transaction of ours."""
+    for number in range(1, pages + 1):
+        if cached_page(pdf_sha256, number, width) is not None:
+            continue
+        jobs.dispatch("document.render_page", pdf_relpath, pdf_sha256, number, width)
+
+
 @jobs.job("document.render_page", retries=1, retry_delay=10)
 def render_page_job(pdf_relpath: str, pdf_sha256: str, number: int, width: int = WIDTH) -> bool:
     """Render page `number` of a stored PDF to a JPEG in storage, within the pixel budget."""

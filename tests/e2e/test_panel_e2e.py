@@ -108,7 +108,7 @@ def test_upload_pdf_with_validator_then_hand_over_a_new_link(live_server, panel,
         envelope = db.session.scalar(select(Envelope).where(Envelope.title == f"Aditivo {panel['n']}"))
         assert [(s.role, s.require_selfie) for s in envelope.signers] == [("client", True), ("validator", False)]
         envelope_id = envelope.id
-    page.locator("article.signer", has_text="Cláudia Cliente").locator("text=Gerar novo link").click()
+    page.locator("article.signer-card", has_text="Cláudia Cliente").locator("text=Gerar novo link").click()
     url = page.wait_for_selector("#handed-url").input_value()
     page.click("button[data-copy]")
     page.wait_for_selector("text=Link copiado.")

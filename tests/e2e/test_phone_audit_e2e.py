@@ -94,7 +94,12 @@ def welcome_and_read(page, audit, live, prefix: str) -> None:
     audit.check(f"{prefix}-02-welcome-wrong-cpf")
     page.fill("#cpf", live.cpf)
     page.click("text=Continuar")
+    page.wait_for_selector('[data-step="consent"]')
+    audit.check(f"{prefix}-02b-consent")
+    page.check("input[name=terms]")
+    page.click("#step button.primary")
     page.wait_for_selector('[data-step="read"]')
+    page.wait_for_selector("[data-page-frame] img")  # the page image, rendered while the signer consented
     audit.check(f"{prefix}-03-read")
     page.locator("[data-zoom]").first.click()  # enlarge in place: no new tab, the page stays
     assert page.locator("figure.page.zoomed").count() == 1 and len(page.context.pages) == 1
@@ -170,6 +175,9 @@ def test_decline(live_server, make_envelope, phone):
     page.goto(live.url)
     page.fill("#cpf", live.cpf)
     page.click("text=Continuar")
+    page.wait_for_selector('[data-step="consent"]')
+    page.check("input[name=terms]")
+    page.click("#step button.primary")
     page.wait_for_selector('[data-step="read"]')
     page.click("text=Não quero assinar")
     page.wait_for_selector("textarea#reason")
