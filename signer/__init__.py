@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("signer", __name__)
 
-from . import closing, views  # noqa: E402,F401  (routes register on import)
+from . import closing, document, views  # noqa: E402,F401  (routes register on import)
