@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.report import row
+from bench.seeding import organization_scope
 from firma import create_app
 from firma.envelopes import create
 from firma.extensions import db
@@ -38,6 +39,11 @@ def _app(instance: Path, smtp_port: int):
 
 
 def _seed(count: int) -> tuple[str, list[str]]:
+    with organization_scope():
+        return _seed_rows(count)
+
+
+def _seed_rows(count: int) -> tuple[str, list[str]]:
     integration = Integration(description="Bench", require_document_photo=False, require_selfie=False)
     branch = Branch(name="Fibra Bench", cnpj="11222333000181", city="Campinas", integration=integration)
     template = DocumentTemplate(name="Modelo", kind="contract")

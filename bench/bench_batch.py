@@ -24,17 +24,16 @@ from pathlib import Path
 from werkzeug.security import generate_password_hash
 
 from bench.report import row
+from bench.seeding import organization_scope
 from firma import create_app
 from firma.documents import rendering
 from firma.documents.contexts import contract_context
 from firma.documents.sandbox import render_body
 from firma.envelopes import batches
 from firma.extensions import db
-from firma.models import (
-    Batch, Branch, Contract, Customer, DocumentTemplate, Integration, Organization, TemplateVersion, User,
-)
+from firma.models import Batch, Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion, User
 from firma.models.base import utcnow
-from firma.platform import jobs, outbox, tenancy
+from firma.platform import jobs, outbox
 from firma.sealing import certificate
 from tests.smtp_sink import SmtpSink, free_port
 
@@ -94,10 +93,7 @@ def _instance(instance: Path, smtp_port: int):
 def _seed(count: int) -> tuple[list[int], int]:
     db.drop_all()
     db.create_all()
-    provider = Organization(name="Fibra Bench Ltda", cnpj="11222333000181")
-    db.session.add(provider)
-    db.session.flush()
-    with tenancy.scoped(provider.id):  # every row below belongs to the bench's one organization
+    with organization_scope():
         return _seed_rows(count)
 
 

@@ -29,8 +29,8 @@ from firma.evidence.manifest import (
     LIVENESS_ACTIVE, EventEntry, FaceMatch, Geolocation, Liveness, ManifestData, Reading, SignerEntry, evidence_json,
 )
 from firma.evidence.manifest_pdf import manifest_html, render_manifest
-from firma.sealing import certificate, seal
 from firma.identity import burst, photos
+from firma.sealing import certificate, seal
 from firma.sealing.assemble import assemble
 from firma.signing import consent
 from tests import faces

@@ -75,6 +75,7 @@ def bare_app():
 
 def seed(instance: Path) -> tuple[str, dict[str, str]]:
     """Fresh tables, one envelope needing photo and selfie; returns the token and each step's HTML."""
+    from bench.seeding import organization_scope
     from firma.envelopes import links
     from firma.extensions import db
     from firma.models import Branch, Contract, Customer, DocumentTemplate, Integration, TemplateVersion
@@ -84,26 +85,28 @@ def seed(instance: Path) -> tuple[str, dict[str, str]]:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        integration = Integration(description="Bench", require_document_photo=True, require_selfie=True)
-        branch = Branch(name="Fibra Bench Telecom", cnpj="11222333000181", city="Campinas", state="SP",
-                        integration=integration)
-        customer = Customer(name="Maria Bench", cpf_cnpj="52998224725", email="m@example.com", phone="+5519987654321")
-        template = DocumentTemplate(name="Contrato", kind="contract")
-        template.versions.append(TemplateVersion(number=1, body="<h1>Contrato</h1>" + "<p>Cláusula.</p>" * 200))
-        contract = Contract(number="CT-1", customer=customer, branch=branch, template=template, plan="Fibra",
-                            price=Decimal("99.90"))
-        db.session.add(contract)
-        db.session.flush()
-        envelope = create.create_for_contract(contract)
-        signer = envelope.signers[0]
-        token = links.issue(signer)
-        commit()
-        # Render every step page as the signer would get it (reachability does not change the page's weight).
-        from signer import views
-        pages = {}
-        for step in ("welcome", "consent", "read", "document", "selfie", "signature", "confirm", "done"):
-            with app.test_request_context(f"/s/{token}/{step}"):
-                pages[step] = views.render_step(signer, token, "s", step).get_data(as_text=True)
+        with organization_scope():  # every row below, and the step pages, belong to the bench's organization
+            integration = Integration(description="Bench", require_document_photo=True, require_selfie=True)
+            branch = Branch(name="Fibra Bench Telecom", cnpj="11222333000181", city="Campinas", state="SP",
+                            integration=integration)
+            customer = Customer(name="Maria Bench", cpf_cnpj="52998224725", email="m@example.com",
+                                phone="+5519987654321")
+            template = DocumentTemplate(name="Contrato", kind="contract")
+            template.versions.append(TemplateVersion(number=1, body="<h1>Contrato</h1>" + "<p>Cláusula.</p>" * 200))
+            contract = Contract(number="CT-1", customer=customer, branch=branch, template=template, plan="Fibra",
+                                price=Decimal("99.90"))
+            db.session.add(contract)
+            db.session.flush()
+            envelope = create.create_for_contract(contract)
+            signer = envelope.signers[0]
+            token = links.issue(signer)
+            commit()
+            # Render every step page as the signer would get it (reachability does not change the page's weight).
+            from signer import views
+            pages = {}
+            for step in ("welcome", "consent", "read", "document", "selfie", "signature", "confirm", "done"):
+                with app.test_request_context(f"/s/{token}/{step}"):
+                    pages[step] = views.render_step(signer, token, "s", step).get_data(as_text=True)
     return token, pages
 
 
@@ -176,6 +179,7 @@ def gunicorn(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     port = 20000 + secrets.randbelow(20000)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--access-logfile", "/dev/null",  # the same for both apps; a flood of lines would only measure the terminal
          f"bench.bench_pages:{factory}()"], cwd=ROOT, env={**os.environ, **env})
     for _ in range(100):
         try:

@@ -108,9 +108,9 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
         context.update(final_copy_context(signer))
     if step == "consent":
         context["consent"] = consent.texts_for(signer)
-    if step in ("welcome", "consent", "read"):
+    if step in ("consent", "read"):
         envelope = signer.envelope
-        # Render the pages while the signer confirms the CPF and consents, so the reading step shows them at once.
+        # Render the pages while the signer reads the consent texts, so the reading step shows them at once.
         previews.request_missing_pages(envelope.original_path, envelope.original_sha256, envelope.original_pages)
     if step == "read":
         context["pages"] = [(n, previews.cached_page(envelope.original_sha256, n) is not None)
