@@ -39,8 +39,10 @@ def test_four_workers_hold_the_documented_limits(app, db, integration, tmp_path,
         "FIRMA_STORAGE_DIR": str(tmp_path / "storage"),
         "FIRMA_SEAL_P12": seal_config["SEAL_P12"], "FIRMA_SEAL_PASSPHRASE": seal_config["SEAL_PASSPHRASE"],
     }
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                              cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = tmp_path / "gunicorn.log"  # a file, not a pipe: one JSON line per request would fill a pipe and block
+    with output.open("wb") as sink:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                  cwd=str(ROOT), env=env, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/healthz", server)
@@ -48,7 +50,8 @@ def test_four_workers_hold_the_documented_limits(app, db, integration, tmp_path,
         guesses = [get(f"{base}/api/v1/templates", f"guess-{n}")[0] for n in range(3 * AUTH_LIMIT)]
     finally:
         server.terminate()
-        log = server.communicate(timeout=30)[0].decode()
+        server.wait(timeout=30)
+        log = output.read_text(errors="replace")
     assert set(api) == {200, 429}, log[-2000:]
     assert abs(api.count(200) - API_LIMIT) <= API_LIMIT * 0.1, api.count(200)  # in-memory counters: ~4x
     assert set(guesses) == {401, 429}
