@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from firma.delivery import email, messages, whatsapp
 from firma.envelopes import links
 from firma.evidence import audit
 from firma.extensions import db
-from firma.models import Channel, Delivery, Envelope, Event, EventType, Signer, User, utcnow
+from firma.models import Channel, Contract, Delivery, Envelope, Event, EventType, Signer, User, utcnow
 from firma.org import deactivation
 from firma.platform import jobs, metrics, outbox, storage
 from firma.platform.errors import Refusal
@@ -107,17 +108,23 @@ def _by_key(key: str) -> Delivery | None:
 
 # --- claiming and recording (shared with webhooks) ------------------------------------------------------
 
-def claim(delivery_id: int, now: datetime | None = None) -> Delivery | None:
-    """Atomically move a delivery from queued/retry to sending and count the attempt; None if not ours."""
+def claim(delivery_id: int, now: datetime | None = None, *, active_only: bool = False) -> Delivery | None:
+    """Atomically move a delivery from queued/retry to sending and count the attempt; None if not ours.
+
+    With `active_only`, a delivery of a deactivated organization is not claimed either (it stays queued).
+    """
     now = now or utcnow()
+    claimable = [Delivery.id == delivery_id, Delivery.status.in_(("queued", "retry"))]
+    if active_only:
+        claimable.append(Delivery.organization_id.not_in(deactivation.inactive_ids()))
     result = db.session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status.in_(("queued", "retry")))
+        update(Delivery).where(*claimable)
         .values(status="sending", attempts=Delivery.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
         return None
-    return db.session.get(Delivery, delivery_id, populate_existing=True)  # one SELECT, fresh even if cached
+    return _reload(delivery_id, composing=True)  # one SELECT, fresh even if cached
 
 
 def record(delivery: Delivery, status: str, *, now: datetime, error: str | None = None,
@@ -152,11 +159,9 @@ def message_backoff(attempts: int) -> timedelta | None:
 def send_job(delivery_id: int, now_iso: str | None = None) -> str:
     """Send one queued message; returns the delivery's status (a no-op when another run has it)."""
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
-    if deactivation.holds(Delivery, delivery_id):  # stays queued; a sweep sends it once the provider is active
-        return "paused"
-    delivery = claim(delivery_id, now)
-    if delivery is None:
-        return "skipped"
+    delivery = claim(delivery_id, now, active_only=True)
+    if delivery is None:  # stays queued while the provider is deactivated; a sweep sends it once it is active
+        return "skipped" if deactivation.is_active(_organization_of(delivery_id)) else "paused"
     signer, envelope = delivery.signer, delivery.envelope
     if delivery.purpose != "completed" and (envelope.status != "pending" or signer.is_done):
         record(delivery, "skipped", now=now, error="A assinatura não está mais pendente; nada foi enviado.")
@@ -166,17 +171,42 @@ def send_job(delivery_id: int, now_iso: str | None = None) -> str:
     if delivery.purpose != "completed":
         # The token is committed with the claim, before the send: a message that left always has a live link.
         url = links.signing_url(links.issue(signer, now=now))
-    db.session.commit()
-    try:
-        status, fields = _send(delivery, signer, envelope, url)
+    try:  # composed before the commit, while everything it reads is loaded: the send itself reads no row
+        transmit = _compose(delivery, signer, envelope, url)
     except Exception as exc:  # noqa: BLE001  (any failure must end up on the row, not in a lost traceback)
         current_app.logger.exception("delivery %s failed", delivery_id)
-        status, fields = "retry", {"error": f"Erro inesperado: {type(exc).__name__}: {exc}"[:500]}
-    _finish(delivery, signer, status, now=now, **fields)
+        transmit = _failure(exc)
+    db.session.commit()
+    try:
+        status, fields = transmit()
+    except Exception as exc:  # noqa: BLE001
+        current_app.logger.exception("delivery %s failed", delivery_id)
+        status, fields = _failure(exc)()
+    delivery = _reload(delivery_id)
+    _finish(delivery, delivery.signer, status, now=now, **fields)
+    status, next_attempt_at = delivery.status, delivery.next_attempt_at  # read before the commit expires them
     outbox.commit()
-    if delivery.status == "retry" and not current_app.config.get("QUEUE_IMMEDIATE"):
-        jobs.dispatch("delivery.send", delivery.id, delay=(delivery.next_attempt_at - now).total_seconds())
-    return delivery.status
+    if status == "retry" and not current_app.config.get("QUEUE_IMMEDIATE"):
+        jobs.dispatch("delivery.send", delivery_id, delay=(next_attempt_at - now).total_seconds())
+    return status
+
+
+def _organization_of(delivery_id: int) -> int | None:
+    return db.session.scalar(select(Delivery.organization_id).where(Delivery.id == delivery_id))
+
+
+def _reload(delivery_id: int, *, composing: bool = False) -> Delivery:
+    """The delivery with its signer and envelope, fresh, in one SELECT; `composing` adds what a message reads."""
+    options = [joinedload(Delivery.signer), joinedload(Delivery.envelope)]
+    if composing:
+        envelope = joinedload(Delivery.envelope)
+        options += [envelope.joinedload(Envelope.integration), envelope.joinedload(Envelope.branch),
+                    envelope.joinedload(Envelope.contract).joinedload(Contract.customer)]
+    return db.session.get(Delivery, delivery_id, populate_existing=True, options=options)
+
+
+def _failure(exc: Exception):
+    return lambda: ("retry", {"error": f"Erro inesperado: {type(exc).__name__}: {exc}"[:500]})
 
 
 def _finish(delivery: Delivery, signer: Signer, status: str, *, now: datetime, retry_after: float | None = None,
@@ -199,34 +229,42 @@ def _finish(delivery: Delivery, signer: Signer, status: str, *, now: datetime, r
                      purpose=delivery.purpose, delivery_id=delivery.id, provider_id=delivery.provider_id)
 
 
-def _send(delivery: Delivery, signer: Signer, envelope: Envelope, url: str | None) -> tuple[str, dict]:
+def _compose(delivery: Delivery, signer: Signer, envelope: Envelope, url: str | None):
+    """The message, built now, and the function that sends it and returns (status, fields for the row)."""
     if delivery.purpose == "completed":
         message = messages.completed_message(signer, public_url=current_app.config["PUBLIC_URL"])
         pdf = storage.read(envelope.final_path)
-        result = email.send(delivery.target, message, attachment=(f"{envelope.public_code}.pdf", pdf),
-                            branch=envelope.branch)
-        return result.status, {"error": result.error, "provider_id": result.message_id}
+        return _by_email(email.build(delivery.target, message, branch=envelope.branch,
+                                     attachment=(f"{envelope.public_code}.pdf", pdf)))
     message = messages.link_message(signer, url, purpose=delivery.purpose,
                                     public_url=current_app.config["PUBLIC_URL"])
     if delivery.channel == "email":
-        result = email.send(delivery.target, message, branch=envelope.branch)
+        return _by_email(email.build(delivery.target, message, branch=envelope.branch))
+    return _by_whatsapp(envelope.integration, delivery.target, message, url)
+
+
+def _by_email(mail):
+    def transmit() -> tuple[str, dict]:
+        result = email.deliver(mail)
         return result.status, {"error": result.error, "provider_id": result.message_id}
-    return _send_whatsapp(delivery, envelope, message, url)
+    return transmit
 
 
-def _send_whatsapp(delivery: Delivery, envelope: Envelope, message: messages.Message,
-                   url: str) -> tuple[str, dict]:
-    integration = envelope.integration
+def _by_whatsapp(integration, target: str, message: messages.Message, url: str):
     try:
         provider = provider_for(integration.whatsapp_provider, integration.whatsapp_settings or {})
-        wa = whatsapp.WhatsAppMessage(to=delivery.target, template=message.whatsapp_template,
+        wa = whatsapp.WhatsAppMessage(to=target, template=message.whatsapp_template,
                                       parameters=message.whatsapp_parameters, text=message.whatsapp_text,
                                       link_url=url)
     except (Refusal, ValueError) as exc:
-        return "failed", {"error": str(exc)}
-    result = provider.send(wa)
-    return result.status, {"error": result.error, "provider_id": result.provider_id,
-                           "http_status": result.http_status, "retry_after": result.retry_after}
+        error = str(exc)  # `exc` itself is gone once the except block ends
+        return lambda: ("failed", {"error": error})
+
+    def transmit() -> tuple[str, dict]:
+        result = provider.send(wa)
+        return result.status, {"error": result.error, "provider_id": result.provider_id,
+                               "http_status": result.http_status, "retry_after": result.retry_after}
+    return transmit
 
 
 def provider_for(kind: str, settings: dict) -> whatsapp.WhatsAppProvider:

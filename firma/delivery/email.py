@@ -53,7 +53,11 @@ def build(to: str, message: Message, *, branch: Branch,
 
 def send(to: str, message: Message, *, branch: Branch, attachment: tuple[str, bytes] | None = None) -> EmailResult:
     """Send one e-mail now; never raises for SMTP or network failures (they come back classified)."""
-    mail = build(to, message, branch=branch, attachment=attachment)
+    return deliver(build(to, message, branch=branch, attachment=attachment))
+
+
+def deliver(mail) -> EmailResult:
+    """Hand a built e-mail to the SMTP server (the worker's reused connection); failures come back classified."""
     state = Mail().init_mail(current_app.config, current_app.debug, current_app.testing)
     try:
         smtp_connection.send(state, mail)

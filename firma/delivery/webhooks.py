@@ -72,7 +72,10 @@ def queue_for_event(event: Event) -> Delivery | None:
 
 
 def on_event(event_id: int) -> None:
-    """After-commit handler: queue the webhook of a committed audit event."""
+    """After-commit handler: queue the webhook of a committed audit event (one SELECT when there is no webhook)."""
+    if not db.session.scalar(select(Integration.webhook_url).join(Envelope, Envelope.integration_id == Integration.id)
+                             .join(Event, Event.envelope_id == Envelope.id).where(Event.id == event_id)):
+        return
     event = db.session.get(Event, event_id)
     if event is not None and queue_for_event(event) is not None:
         outbox.commit()

@@ -6,6 +6,7 @@ wanted state, so running a batch twice (or a second batch on the same contracts)
 item that finds no other pending or running one marks the batch done (a conditional UPDATE: exactly once).
 """
 import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import joinedload
@@ -16,7 +17,7 @@ from firma.envelopes.history import Page
 from firma.extensions import db
 from firma.models import Batch, BatchItem, Branch, Contract, Envelope, Integration, User, utcnow
 from firma.org import staff
-from firma.org.deactivation import holds, is_active
+from firma.org.deactivation import inactive_ids, is_active
 from firma.platform import jobs, outbox
 from firma.platform.errors import Refusal
 from firma.records import contracts
@@ -29,6 +30,8 @@ ACTIONS = {
 }
 PERMISSION = {"send": "send", "cancel": "cancel", "update_contacts_resend": "update_contacts", "check_status": "sync"}
 MAX_ITEMS = 5000
+# A batch with nothing finished for this long has lost its jobs (an item takes seconds).
+STALE = timedelta(minutes=10)
 
 
 class Skip(Exception):
@@ -85,34 +88,25 @@ def run(batch_id: int) -> None:
 
 @jobs.job("batch.item", retries=0)
 def run_item(batch_id: int, item_id: int) -> None:
-    """Work on one item of a batch and commit its result; the last item to finish marks the batch done."""
-    if holds(Batch, batch_id):
+    """Work on one item of a batch and commit its result; the last item to finish marks the batch done.
+
+    The links a "send" item creates go out from this job right after its commit, not through the queue
+    (the delivery sweep sends them if this process dies first).
+    """
+    batch = db.session.get(Batch, batch_id)
+    if batch is None or not is_active(batch.organization_id):
         return  # the item stays pending; reactivation runs the batch again
-    _run_item(batch_id, item_id)
-    _finish_if_complete(batch_id)
+    with jobs.run_here("delivery.send"):
+        _run_item(batch, item_id)
 
 
-def _finish_if_complete(batch_id: int) -> None:
-    """Mark the batch done once no item is pending or running (whichever item job gets here first, once)."""
-    unfinished = exists().where(and_(BatchItem.batch_id == batch_id, BatchItem.status.in_(("pending", "running"))))
-    db.session.execute(update(Batch).where(Batch.id == batch_id, Batch.status == "running", ~unfinished)
-                       .values(status="done", finished_at=utcnow(), processed=_count_processed(batch_id)))
-    outbox.commit()
-
-
-def _count_processed(batch_id: int):
-    return (select(func.count()).where(BatchItem.batch_id == batch_id,
-                                       BatchItem.status.in_(("done", "skipped", "failed"))).scalar_subquery())
-
-
-def _run_item(batch_id: int, item_id: int) -> None:
-    claimed = db.session.execute(
-        update(BatchItem).where(BatchItem.id == item_id, BatchItem.status == "pending").values(status="running")
-    ).rowcount
-    db.session.commit()
-    if not claimed:
+def _run_item(batch: Batch, item_id: int) -> None:
+    """Claim, work and record the item in one transaction: a crash leaves it pending for the sweep, never half done;
+    a second run of the same item waits for the first's row lock and then finds it claimed."""
+    if not _claim(item_id):
+        db.session.rollback()
         return
-    batch, item = db.session.get(Batch, batch_id), db.session.get(BatchItem, item_id)
+    item = db.session.get(BatchItem, item_id)
     by = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
     try:
         envelope, message = ACTION_RUNNERS[batch.action](_contract(item.contract_id), batch.params, by)
@@ -120,17 +114,76 @@ def _run_item(batch_id: int, item_id: int) -> None:
     except Skip as exc:
         item.status, item.message = "skipped", str(exc)
     except Refusal as exc:
-        db.session.rollback()
-        item = db.session.get(BatchItem, item_id)
-        item.status, item.message = "failed", str(exc)
+        _fail_item(batch.id, item_id, str(exc))
+        return
     except Exception:  # a bug or a lost database: record it on the item so the batch still ends
-        logging.getLogger(__name__).exception("batch %s item %s failed", batch_id, item_id)
-        db.session.rollback()
+        logging.getLogger(__name__).exception("batch %s item %s failed", batch.id, item_id)
+        _fail_item(batch.id, item_id, "Erro inesperado ao processar este contrato; tente novamente.")
+        return
+    _count_and_finish(batch.id)
+
+
+def _claim(item_id: int) -> bool:
+    return bool(db.session.execute(
+        update(BatchItem).where(BatchItem.id == item_id, BatchItem.status == "pending").values(status="running")
+    ).rowcount)
+
+
+def _fail_item(batch_id: int, item_id: int, message: str) -> None:
+    """Undo the item's work and record why it failed (in a new transaction: claim and failure together)."""
+    db.session.rollback()
+    if _claim(item_id):
         item = db.session.get(BatchItem, item_id)
-        item.status, item.message = "failed", "Erro inesperado ao processar este contrato; tente novamente."
-    batch = db.session.get(Batch, batch_id)
-    batch.processed = Batch.processed + 1
+        item.status, item.message = "failed", message
+        _count_and_finish(batch_id)
+    else:
+        db.session.rollback()
+
+
+def _count_and_finish(batch_id: int) -> None:
+    """Count the item and, when it was the last one, mark the batch done; then commit.
+
+    The counting UPDATE locks the batch's row until the commit, so items finish one after another: the check
+    that follows (a new statement, so it sees every item committed before the lock) is true for the last one only.
+    """
+    now = utcnow()
+    db.session.execute(update(Batch).where(Batch.id == batch_id)
+                       .values(processed=Batch.processed + 1, progressed_at=now))
+    unfinished = exists().where(and_(BatchItem.batch_id == batch_id, BatchItem.status.in_(("pending", "running"))))
+    db.session.flush()  # this item's own status, before the check reads it
+    db.session.execute(update(Batch).where(Batch.id == batch_id, Batch.status == "running", ~unfinished)
+                       .values(status="done", finished_at=now, processed=_count_processed(batch_id)))
     outbox.commit()
+
+
+def _finish_if_complete(batch_id: int) -> None:
+    """Mark the batch done once no item is pending or running (a re-run that finds nothing left to do)."""
+    unfinished = exists().where(and_(BatchItem.batch_id == batch_id, BatchItem.status.in_(("pending", "running"))))
+    db.session.execute(update(Batch).where(Batch.id == batch_id, Batch.status == "running", ~unfinished)
+                       .values(status="done", finished_at=utcnow(), processed=_count_processed(batch_id)))
+    outbox.commit()
+
+
+@jobs.job("batch.sweep", every_minutes=5)
+def sweep(now_iso: str | None = None) -> list[int]:
+    """Run again the batches whose jobs were lost (a worker died holding them): queued or running and nothing
+    finished for STALE. Their pending items are queued again; an item still queued elsewhere runs only once."""
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    stale = list(db.session.scalars(select(Batch.id).where(
+        Batch.status.in_(("queued", "running")), func.coalesce(Batch.progressed_at, Batch.created_at) < now - STALE,
+        Batch.organization_id.not_in(inactive_ids())).order_by(Batch.id)))
+    if stale:  # an item claimed by a version that committed its claim apart from its work
+        db.session.execute(update(BatchItem).where(BatchItem.batch_id.in_(stale), BatchItem.status == "running")
+                           .values(status="pending"))
+    for batch_id in stale:
+        jobs.enqueue("batch.run", batch_id)
+    outbox.commit()
+    return stale
+
+
+def _count_processed(batch_id: int):
+    return (select(func.count()).where(BatchItem.batch_id == batch_id,
+                                       BatchItem.status.in_(("done", "skipped", "failed"))).scalar_subquery())
 
 
 def _contract(contract_id: int) -> Contract:

@@ -209,6 +209,7 @@ class Batch(OrgOwned, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at()
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    progressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the last item finished (see the sweep)
 
     items = relationship("BatchItem", order_by="BatchItem.id")
 

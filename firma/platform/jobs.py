@@ -13,6 +13,8 @@ import inspect
 import logging
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -70,7 +72,36 @@ def enqueue(name: str, *args, delay: float | None = None) -> None:
     if name not in _state(current_app)["specs"]:  # fail in the caller, not later in a worker
         raise KeyError(f"unknown job: {name}")
     rid = logs.request_id()
-    outbox.after_commit(lambda: dispatch(name, *args, delay=delay, request_id=rid))
+    if name in _HERE.get() and not delay:
+        outbox.after_commit(lambda: _run_here(name, args, rid))
+    else:
+        outbox.after_commit(lambda: dispatch(name, *args, delay=delay, request_id=rid))
+
+
+_HERE: ContextVar[frozenset[str]] = ContextVar("firma_jobs_here", default=frozenset())
+
+
+@contextmanager
+def run_here(*names: str):
+    """Inside the block, jobs `names` queued by a transaction run in this process right after its commit instead
+    of going through the queue (a worker job's follow-up work, e.g. a batch item sending the link it created).
+
+    Only for idempotent jobs whose rows a sweep recovers: if the run fails or the process dies, the row is left
+    as it was queued and the sweep hands it to the queue later.
+    """
+    token = _HERE.set(_HERE.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _HERE.reset(token)
+
+
+def _run_here(name: str, args: tuple, request_id: str | None) -> None:
+    app = current_app._get_current_object()
+    try:
+        _runner(app, _state(app)["specs"][name])(*args, request_id=request_id)  # its own context and session
+    except Exception:  # already logged and counted by the runner; the sweep retries the row
+        logging.getLogger(__name__).exception("job %s run in-process failed", name)
 
 
 def dispatch(name: str, *args, delay: float | None = None, request_id: str | None = None) -> None:

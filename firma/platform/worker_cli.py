@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from firma.delivery import deliveries, reminders, webhooks
+from firma.envelopes import batches
 from firma.platform import jobs, logs
 from firma.sealing import finalise
 
@@ -44,11 +45,13 @@ def worker(workers: int, processes: int | None, periodic: bool, log_format: str)
 @click.command()
 @with_appcontext
 def sweep() -> None:
-    """Run every sweep once now: expiry, reminders, due retries, interrupted sends, missing webhooks, unsealed."""
+    """Run every sweep once now: expiry, reminders, due retries, interrupted sends, missing webhooks, unsealed,
+    stalled batches."""
     result = {
         "reminders": vars(reminders.sweep()),
         "messages": deliveries.sweep(),
         "webhooks": webhooks.sweep(),
         "finalisations": finalise.sweep(),
+        "batches": batches.sweep(),
     }
     click.echo(json.dumps(result, ensure_ascii=False))
