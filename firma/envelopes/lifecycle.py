@@ -7,7 +7,7 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.models import Envelope, EventType, Signer, User, utcnow
-from firma.platform.errors import Refusal
+from firma.platform.errors import Refusal, optional_normalised
 
 
 def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
@@ -48,7 +48,8 @@ def update_contact(signer: Signer, *, email: str | None, phone: str | None, chan
     if signer.is_done or signer.envelope.status != "pending":
         raise Refusal("Este signatário já concluiu; os dados dele não podem mais ser alterados.")
     old = {"email": signer.email, "phone": signer.phone, "channel": signer.channel}
-    signer.email, signer.phone = _cleaned(normalise_email, email, "email"), _cleaned(normalise_phone, phone, "phone")
+    signer.email = optional_normalised(normalise_email, email, "email")
+    signer.phone = optional_normalised(normalise_phone, phone, "phone")
     signer.channel = channel or signer.channel
     if signer.channel == "email" and not signer.email:
         raise Refusal("E-mail obrigatório para envio por e-mail.")
@@ -72,13 +73,3 @@ def reissue_link(signer: Signer, event: str, *, new_link: bool, by: User | None 
         links.revoke(signer)
     audit.record(signer.envelope, event, signer=signer, info=info, **data, by=by.email if by else None)
     return token
-
-
-def _cleaned(normalise, value: str | None, field: str) -> str | None:
-    """A contact given normalised, None when blank; an invalid one is a Refusal on `field`."""
-    if not (value or "").strip():
-        return None
-    try:
-        return normalise(value)
-    except ValueError as exc:
-        raise Refusal(str(exc), field) from None

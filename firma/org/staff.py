@@ -8,7 +8,7 @@ from firma.br.emails import normalise_email
 from firma.br.identifiers import normalise_cpf
 from firma.extensions import db
 from firma.models import PERMISSIONS, StaffRole, User, utcnow
-from firma.platform.errors import Refusal, friendly
+from firma.platform.errors import Refusal, friendly, normalised, optional_normalised
 from firma.platform.tokens import hash_token, new_token
 from firma.signing import signature_image
 
@@ -49,8 +49,8 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
     unknown = set(extra_permissions) - set(PERMISSIONS)
     if unknown:
         raise Refusal("Permissão desconhecida: " + ", ".join(sorted(unknown)), "extra_permissions")
-    email = _cleaned(normalise_email, email, "email")
-    cpf = _cleaned(normalise_cpf, cpf, "cpf") if cpf.strip() else None
+    email = normalised(normalise_email, email, "email")
+    cpf = optional_normalised(normalise_cpf, cpf, "cpf")
     # E-mails sign in without naming the provider, so they are unique across organizations.
     other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower())
                               .execution_options(unscoped=True))
@@ -71,14 +71,6 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
         set_password(user, password)
     db.session.flush()
     return user
-
-
-def _cleaned(normalise, value: str, field: str) -> str:
-    """`normalise(value)`, its pt-BR ValueError turned into a Refusal on `field`."""
-    try:
-        return normalise(value)
-    except ValueError as exc:
-        raise Refusal(str(exc), field) from None
 
 
 def set_password(user: User, password: str) -> None:
