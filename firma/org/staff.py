@@ -15,6 +15,9 @@ from firma.signing import signature_image
 MIN_PASSWORD = 10
 # A constant hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("firma-dummy-password")
+# One answer whether the e-mail is taken here or in another organization, so it never tells that an address
+# has an account elsewhere (nor which).
+EMAIL_UNAVAILABLE = "Não foi possível usar este e-mail; escolha outro."
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -55,7 +58,7 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
     other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower())
                               .execution_options(unscoped=True))
     if other is not None and other is not user:
-        raise Refusal("Já existe um usuário com este e-mail.", "email")
+        raise Refusal(EMAIL_UNAVAILABLE, "email")
     if user is None:
         if not password:
             raise Refusal("Defina uma senha para o novo usuário.", "password")
