@@ -9,8 +9,8 @@ from firma.delivery import deliveries
 from firma.delivery.deliveries import MESSAGE_CHANNELS
 from firma.envelopes import detail, history as service, lifecycle, sync
 from firma.evidence import audit, manifest, manifest_pdf
-from firma.identity import policy, review
 from firma.extensions import db
+from firma.identity import policy, review
 from firma.models import Branch, Delivery, Envelope, EnvelopeStatus, Evidence, Integration, ReviewState, Signer
 from firma.platform import outbox
 from firma.platform.storage.serve import send_stored
@@ -91,6 +91,19 @@ def _detail(envelope: Envelope, *, failed: FlaskForm | None = None, report=None,
                 **{"validator_form": ValidatorForm(formdata=None), **extra})
 
 
+def _act(envelope: Envelope, form: FlaskForm, call, done, *, malformed: int | None = None, **extra):
+    """Run an envelope action posted with `form`: on success commit, flash `done` and go back to the envelope.
+
+    `done` is the message, or a function of the action's result that makes it; a refused form shows the
+    envelope again with the form's messages (422), `extra` passed on to that page.
+    """
+    if result := run_form(form, call, malformed=malformed):
+        outbox.commit()
+        flash(done(result) if callable(done) else done, "ok")
+        return redirect(url_for("admin.envelope", envelope_id=envelope.id))
+    return _detail(envelope, failed=form, **extra)
+
+
 @bp.get("/assinaturas/<int:envelope_id>")
 def envelope(envelope_id: int):
     """An envelope's page: signers, deliveries, events and evidence."""
@@ -115,13 +128,9 @@ def envelope_resend(envelope_id: int):
     """Send a signer's link again, on a chosen channel."""
     env = _envelope(envelope_id)
     form = ResendForm()
-    if delivery := run_form(form, lambda: deliveries.send_link(_signer(env, form.signer_id.data),
-                                                               channel=form.channel.data or None, purpose="resend"),
-                            malformed=400):
-        outbox.commit()
-        flash(f"Link reenviado para {delivery.signer.name}.", "ok")
-        return redirect(url_for("admin.envelope", envelope_id=env.id))
-    return _detail(env, failed=form)
+    return _act(env, form, lambda: deliveries.send_link(_signer(env, form.signer_id.data),
+                                                        channel=form.channel.data or None, purpose="resend"),
+                lambda delivery: f"Link reenviado para {delivery.signer.name}.", malformed=400)
 
 
 @bp.post("/assinaturas/<int:envelope_id>/contato")
@@ -137,11 +146,8 @@ def envelope_contact(envelope_id: int):
                                  channel=form.channel.data or None, by=g.user, info=info())
         return deliveries.send_link(signer, purpose="resend")
 
-    if delivery := run_form(form, update, malformed=400):
-        outbox.commit()
-        flash(f"Contato de {delivery.signer.name} atualizado e novo link enviado.", "ok")
-        return redirect(url_for("admin.envelope", envelope_id=env.id))
-    return _detail(env, failed=form)
+    return _act(env, form, update, lambda d: f"Contato de {d.signer.name} atualizado e novo link enviado.",
+                malformed=400)
 
 
 @bp.post("/assinaturas/<int:envelope_id>/cancelar")
@@ -150,11 +156,8 @@ def envelope_cancel(envelope_id: int):
     """Cancel an envelope with a reason."""
     env = _envelope(envelope_id)
     form = ReasonForm()
-    if run_form(form, lambda: lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info())):
-        outbox.commit()
-        flash("Assinatura cancelada.", "ok")
-        return redirect(url_for("admin.envelope", envelope_id=env.id))
-    return _detail(env, failed=form)
+    return _act(env, form, lambda: lifecycle.cancel(env, reason=form.reason.data, by=g.user, info=info()),
+                "Assinatura cancelada.")
 
 
 @bp.post("/assinaturas/<int:envelope_id>/revisao")
@@ -163,11 +166,8 @@ def envelope_review(envelope_id: int):
     """Approve or reject an envelope held for manual review of its identity check, with a reason."""
     env = _envelope(envelope_id)
     form = ReviewForm()
-    if run_form(form, lambda: review.decide(env, form.decision.data, form.reason.data, by=g.user.email, info=info())):
-        outbox.commit()
-        flash("Revisão registrada.", "ok")
-        return redirect(url_for("admin.envelope", envelope_id=env.id))
-    return _detail(env, failed=form)
+    return _act(env, form, lambda: review.decide(env, form.decision.data, form.reason.data, by=g.user.email,
+                                                 info=info()), "Revisão registrada.")
 
 
 @bp.get("/assinaturas/<int:envelope_id>/<any(original, final, manifesto):what>.pdf")

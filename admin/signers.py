@@ -1,5 +1,5 @@
 """An envelope's signers from the panel: add a validator, generate a new link to hand over in person."""
-from flask import abort, flash, g, redirect, url_for
+from flask import abort, g
 
 from firma.delivery import deliveries
 from firma.envelopes import signers as service
@@ -8,7 +8,7 @@ from firma.platform import outbox
 from . import bp
 from .auth import info, require
 from .forms import HandOverForm, ValidatorForm, run_form
-from .history import _detail, _envelope, _signer
+from .history import _act, _detail, _envelope, _signer
 
 
 @bp.post("/assinaturas/<int:envelope_id>/validadores")
@@ -24,11 +24,7 @@ def envelope_add_validator(envelope_id: int):
         deliveries.send_link(signer)
         return signer
 
-    if signer := run_form(form, add):
-        outbox.commit()
-        flash(f"Validador {signer.name} incluído e link enviado.", "ok")
-        return redirect(url_for("admin.envelope", envelope_id=env.id))
-    return _detail(env, failed=form, validator_form=form)
+    return _act(env, form, add, lambda signer: f"Validador {signer.name} incluído e link enviado.", validator_form=form)
 
 
 @bp.post("/assinaturas/<int:envelope_id>/novo-link")

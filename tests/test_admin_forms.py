@@ -169,7 +169,7 @@ def test_user_form_refusals_name_their_fields(staff, db, make_user):
     response = post(staff, "/admin/usuarios/novo", {**user, "password": "x" * 12, "cpf": "123.456.789-00"})
     assert response.status_code == 422 and beside(response)["cpf"].startswith("CPF inválido")
     response = post(staff, "/admin/usuarios/novo", {**user, "password": "x" * 12, "email": "taken@example.com"})
-    assert beside(response) == {"email": "Já existe um usuário com este e-mail."}
+    assert beside(response) == {"email": "Não foi possível usar este e-mail; escolha outro."}
     assert count(db, User) == 2
 
 

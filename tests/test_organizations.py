@@ -113,10 +113,32 @@ def test_a_row_with_no_organization_is_refused(db):
 def test_staff_e_mails_stay_unique_across_organizations(db, other_organization, make_user):
     make_user("same@isp.com.br")
     from firma.org import staff
-    with tenancy.scoped(other_organization.id), pytest.raises(Refusal, match="Já existe um usuário"):
+    with tenancy.scoped(other_organization.id), pytest.raises(Refusal, match=staff.EMAIL_UNAVAILABLE):
         staff.save_user(None, name="B", email="same@isp.com.br", role="admin", extra_permissions=[],
                         password="senha-longa-123")
     _db.session.rollback()
+
+
+def test_an_e_mail_used_in_another_organization_gets_the_answer_of_one_used_here(db, staff, other_organization,
+                                                                                make_user):
+    with tenancy.scoped(other_organization.id):
+        make_user("ana@outro-provedor.com.br", name="Ana do outro provedor")
+    make_user("bia@isp.com.br", name="Bia daqui")
+    new = {"name": "Nova operadora", "role": "operator", "active": "y", "password": "senha-longa-123"}
+    elsewhere = post(staff, "/admin/usuarios/novo", {**new, "email": "ana@outro-provedor.com.br"})
+    here = post(staff, "/admin/usuarios/novo", {**new, "email": "bia@isp.com.br"})
+    assert elsewhere.status_code == here.status_code == 422
+    elsewhere_text, here_text = elsewhere.get_data(as_text=True), here.get_data(as_text=True)
+    assert "Não foi possível usar este e-mail; escolha outro." in elsewhere_text
+    # the same page but for the address typed: nothing says where the e-mail is used
+    assert elsewhere_text.replace("ana@outro-provedor.com.br", "@") == here_text.replace("bia@isp.com.br", "@")
+    assert other_organization.name not in elsewhere_text and "outro provedor" not in elsewhere_text
+    renamed = post(staff, f"/admin/usuarios/{staff.user.id}", {**new, "role": "admin",
+                                                               "email": "ana@outro-provedor.com.br"})
+    assert renamed.status_code == 422 and "Não foi possível usar este e-mail" in renamed.get_data(as_text=True)
+    assert _db.session.scalar(select(func.count()).select_from(User).where(User.name == "Nova operadora")) == 0
+    _db.session.refresh(staff.user)
+    assert staff.user.email == "staff@isp.test"
 
 
 def test_envelope_quota_counts_only_the_organization(db, organization, other_organization, make_contract):

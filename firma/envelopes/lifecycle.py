@@ -1,4 +1,4 @@
-"""An envelope's life after creation: cancel, expire, and contact updates of a signer."""
+"""An envelope's life after creation: cancel, expire, contact updates of a signer and the reissue of its link."""
 from datetime import datetime
 
 from firma.br.emails import normalise_email
@@ -7,7 +7,7 @@ from firma.envelopes import links
 from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.models import Envelope, EventType, Signer, User, utcnow
-from firma.platform.errors import Refusal
+from firma.platform.errors import Refusal, optional_normalised
 
 
 def cancel(envelope: Envelope, *, reason: str, by: User | None = None, info: RequestInfo = SYSTEM) -> Envelope:
@@ -48,23 +48,28 @@ def update_contact(signer: Signer, *, email: str | None, phone: str | None, chan
     if signer.is_done or signer.envelope.status != "pending":
         raise Refusal("Este signatário já concluiu; os dados dele não podem mais ser alterados.")
     old = {"email": signer.email, "phone": signer.phone, "channel": signer.channel}
-    signer.email, signer.phone = _cleaned(normalise_email, email, "email"), _cleaned(normalise_phone, phone, "phone")
+    signer.email = optional_normalised(normalise_email, email, "email")
+    signer.phone = optional_normalised(normalise_phone, phone, "phone")
     signer.channel = channel or signer.channel
     if signer.channel == "email" and not signer.email:
         raise Refusal("E-mail obrigatório para envio por e-mail.")
     if signer.channel == "whatsapp" and not signer.phone:
         raise Refusal("Celular obrigatório para envio por WhatsApp.")
-    links.revoke(signer)
-    audit.record(signer.envelope, EventType.SIGNER_CONTACT_UPDATED, signer=signer, info=info, old=old,
-                 new={"email": signer.email, "phone": signer.phone, "channel": signer.channel},
-                 by=by.email if by else None)
+    reissue_link(signer, EventType.SIGNER_CONTACT_UPDATED, new_link=False, by=by, info=info, old=old,
+                 new={"email": signer.email, "phone": signer.phone, "channel": signer.channel})
 
 
-def _cleaned(normalise, value: str | None, field: str) -> str | None:
-    """A contact given normalised, None when blank; an invalid one is a Refusal on `field`."""
-    if not (value or "").strip():
-        return None
-    try:
-        return normalise(value)
-    except ValueError as exc:
-        raise Refusal(str(exc), field) from None
+def reissue_link(signer: Signer, event: str, *, new_link: bool, by: User | None = None, info: RequestInfo = SYSTEM,
+                 **data) -> str | None:
+    """End the signer's current link and record `event` with who did it; with `new_link`, return a fresh token.
+
+    Without `new_link` no token is made here: the next delivery issues the one it sends (deliveries.send_job), so
+    no live link exists that nobody was given.
+    """
+    token = None
+    if new_link:
+        token = links.issue(signer)  # replaces the stored hash, so the old link stops working
+    else:
+        links.revoke(signer)
+    audit.record(signer.envelope, event, signer=signer, info=info, **data, by=by.email if by else None)
+    return token

@@ -2,11 +2,10 @@
 from firma.br.emails import normalise_email
 from firma.br.identifiers import normalise_cpf
 from firma.br.phones import normalise_phone
-from firma.envelopes import create, links
-from firma.evidence import audit
+from firma.envelopes import create, lifecycle, links
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.models import EventType, Signer, SignerRole, User
-from firma.platform.errors import Refusal
+from firma.platform.errors import Refusal, optional_normalised
 
 
 def add_validator(envelope, *, name: str, cpf: str, email: str | None, phone: str | None, channel: str | None,
@@ -19,8 +18,8 @@ def add_validator(envelope, *, name: str, cpf: str, email: str | None, phone: st
         cpf = normalise_cpf(cpf)
     except Refusal as exc:
         raise Refusal(exc.message, "cpf") from None
-    email = _clean(normalise_email, email, "email")
-    phone = _clean(normalise_phone, phone, "phone")
+    email = optional_normalised(normalise_email, email, "email")
+    phone = optional_normalised(normalise_phone, phone, "phone")
     spec = create.SignerSpec(role=SignerRole.VALIDATOR, name=name[:160], cpf=cpf, email=email, phone=phone,
                              channel=channel or None)
     return create.add_signer(envelope, spec, by=by, info=info)
@@ -32,16 +31,5 @@ def hand_over_link(signer: Signer, *, by: User | None = None, info: RequestInfo 
         raise Refusal("Este signatário não tem assinatura pendente; não há link para gerar.")
     if signer.channel == "automatic":
         raise Refusal("Este signatário assina automaticamente; não há link para gerar.")
-    token = links.issue(signer)
-    audit.record(signer.envelope, EventType.SIGNER_LINK_HANDED, signer=signer, info=info,
-                 by=by.email if by else None)
+    token = lifecycle.reissue_link(signer, EventType.SIGNER_LINK_HANDED, new_link=True, by=by, info=info)
     return links.signing_url(token)
-
-
-def _clean(normalise, value: str | None, field: str) -> str | None:
-    if not (value or "").strip():
-        return None
-    try:
-        return normalise(value)
-    except ValueError as exc:
-        raise Refusal(str(exc), field) from None

@@ -11,7 +11,7 @@ from firma.extensions import db
 from firma.models import Envelope, Integration, Organization, Settings, StaffRole, User, utcnow
 from firma.org import api_tokens, staff
 from firma.platform import tenancy
-from firma.platform.errors import Refusal
+from firma.platform.errors import Refusal, normalised
 
 
 @dataclass
@@ -39,10 +39,7 @@ def create_organization(name: str, cnpj: str, *, admin_email: str | None = None,
     name = (name or "").strip()
     if not name or len(name) > 160:
         raise Refusal("Informe a razão social do provedor (até 160 caracteres).", "name")
-    try:
-        cnpj = normalise_cnpj(cnpj)
-    except ValueError as exc:
-        raise Refusal(str(exc), "cnpj") from None
+    cnpj = normalised(normalise_cnpj, cnpj, "cnpj")
     if db.session.scalar(select(Organization.id).where(Organization.cnpj == cnpj)) is not None:
         raise Refusal("Já existe um provedor com este CNPJ.", "cnpj")
     for key, value in (("max_envelopes_per_month", max_envelopes_per_month), ("max_integrations", max_integrations)):

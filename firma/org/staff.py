@@ -8,13 +8,16 @@ from firma.br.emails import normalise_email
 from firma.br.identifiers import normalise_cpf
 from firma.extensions import db
 from firma.models import PERMISSIONS, StaffRole, User, utcnow
-from firma.platform.errors import Refusal, friendly
+from firma.platform.errors import Refusal, friendly, normalised, optional_normalised
 from firma.platform.tokens import hash_token, new_token
 from firma.signing import signature_image
 
 MIN_PASSWORD = 10
 # A constant hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("firma-dummy-password")
+# One answer whether the e-mail is taken here or in another organization, so it never tells that an address
+# has an account elsewhere (nor which).
+EMAIL_UNAVAILABLE = "Não foi possível usar este e-mail; escolha outro."
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -49,13 +52,13 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
     unknown = set(extra_permissions) - set(PERMISSIONS)
     if unknown:
         raise Refusal("Permissão desconhecida: " + ", ".join(sorted(unknown)), "extra_permissions")
-    email = _cleaned(normalise_email, email, "email")
-    cpf = _cleaned(normalise_cpf, cpf, "cpf") if cpf.strip() else None
+    email = normalised(normalise_email, email, "email")
+    cpf = optional_normalised(normalise_cpf, cpf, "cpf")
     # E-mails sign in without naming the provider, so they are unique across organizations.
     other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower())
                               .execution_options(unscoped=True))
     if other is not None and other is not user:
-        raise Refusal("Já existe um usuário com este e-mail.", "email")
+        raise Refusal(EMAIL_UNAVAILABLE, "email")
     if user is None:
         if not password:
             raise Refusal("Defina uma senha para o novo usuário.", "password")
@@ -71,14 +74,6 @@ def save_user(user: User | None, *, name: str, email: str, role: str, extra_perm
         set_password(user, password)
     db.session.flush()
     return user
-
-
-def _cleaned(normalise, value: str, field: str) -> str:
-    """`normalise(value)`, its pt-BR ValueError turned into a Refusal on `field`."""
-    try:
-        return normalise(value)
-    except ValueError as exc:
-        raise Refusal(str(exc), field) from None
 
 
 def set_password(user: User, password: str) -> None:

@@ -1,4 +1,4 @@
-"""Error pages in pt-BR for people and problem+json for the API."""
+"""Refusals, error pages in pt-BR for people and problem+json for the API."""
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +29,19 @@ class Refusal(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def normalised(normalise, value: str, field: str):
+    """`normalise(value)`, its pt-BR ValueError turned into a Refusal on `field` (so the form or API can name it)."""
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise Refusal(str(exc), field) from None
+
+
+def optional_normalised(normalise, value: str | None, field: str):
+    """Like `normalised`, but a blank value is None (an optional contact left empty)."""
+    return normalised(normalise, value, field) if (value or "").strip() else None
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extra):

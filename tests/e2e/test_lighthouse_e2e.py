@@ -13,6 +13,7 @@ import pytest
 
 from tests import faces
 from tests.e2e.conftest import CHROMIUM
+from tests.e2e.drawing import draw_signature
 from tests.e2e.test_signer_e2e import big_photo
 
 pytestmark = pytest.mark.e2e
@@ -66,12 +67,7 @@ def test_every_signing_step_scores_at_least_95(live_server, make_envelope, launc
     page.wait_for_selector('[data-step="signature"]', timeout=30_000)
     audit("signature")
     page.reload()
-    box = page.locator("canvas.pad").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    for k in range(1, 30):
-        page.mouse.move(box["x"] + 20 + k * 10, box["y"] + box["height"] / 2 + (25 if k % 2 else -25), steps=2)
-    page.mouse.up()
+    draw_signature(page)
     page.click("text=Salvar assinatura")
     page.wait_for_selector('[data-step="confirm"]')
     audit("confirm")

@@ -11,6 +11,7 @@ import pytest
 from firma.models import vocabulary
 from tests import faces
 from tests.e2e.conftest import ANDROID_UA, CAMPINAS, CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.drawing import draw_signature
 from tests.e2e.test_signer_e2e import big_photo
 
 pytestmark = pytest.mark.e2e
@@ -123,12 +124,7 @@ def photos(page, audit, prefix: str) -> None:
 def signature_and_confirm(page, audit, prefix: str) -> None:
     page.wait_for_selector('[data-step="signature"]', timeout=30_000)
     audit.check(f"{prefix}-08-signature")
-    box = page.locator("canvas.pad").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    for k in range(1, 30):
-        page.mouse.move(box["x"] + 20 + k * 10, box["y"] + box["height"] / 2 + (25 if k % 2 else -25), steps=2)
-    page.mouse.up()
+    draw_signature(page)
     page.click("text=Salvar assinatura")
     page.wait_for_selector('[data-step="confirm"]')
     cpf = page.locator("dd.nowrap")

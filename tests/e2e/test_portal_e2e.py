@@ -5,6 +5,7 @@ import urllib.request
 import pytest
 
 from tests import faces
+from tests.e2e.drawing import draw_signature
 
 pytestmark = pytest.mark.e2e
 
@@ -47,12 +48,7 @@ def test_sign_inside_a_portal_iframe_without_cookies(live_server, make_envelope,
     frame.locator("[data-live-start]").click()
     frame.locator('[data-step="signature"]').wait_for(timeout=30_000)
     frame.locator("[data-typed-signature]").wait_for(state="hidden")
-    box = frame.locator("canvas.pad").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 60)
-    page.mouse.down()
-    for k in range(1, 25):
-        page.mouse.move(box["x"] + 20 + k * 10, box["y"] + (40 if k % 2 else 90), steps=2)
-    page.mouse.up()
+    draw_signature(page, frame.locator("canvas.pad"), strokes=24)
     frame.locator("text=Salvar assinatura").click()
     frame.locator("input[name=consent]").check()
     frame.locator("[data-geo-button]").click()

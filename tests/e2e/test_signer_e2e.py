@@ -13,6 +13,7 @@ from firma.extensions import db
 from firma.models import Envelope
 from firma.sealing import verification
 from tests import faces
+from tests.e2e.drawing import draw_signature
 
 pytestmark = pytest.mark.e2e
 
@@ -51,12 +52,7 @@ def give_consent(page) -> None:
 def sign_rest(page, *, share_location: bool) -> None:
     page.click("[data-live-start]")
     page.wait_for_selector('[data-step="signature"]', timeout=30_000)
-    box = page.locator("canvas.pad").bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    for k in range(1, 30):
-        page.mouse.move(box["x"] + 20 + k * 10, box["y"] + box["height"] / 2 + (25 if k % 2 else -25), steps=2)
-    page.mouse.up()
+    draw_signature(page)
     page.click("text=Salvar assinatura")
     page.wait_for_selector('[data-step="confirm"]')
     page.check("input[name=consent]")
