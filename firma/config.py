@@ -32,7 +32,6 @@ DEFAULTS = {
     "SEAL_POLICY": None,  # ICP-Brasil signature policy: {"oid": ..., "sha256": ..., "uri": ...} (JSON in the env)
     "TRUST_ROOTS": None,  # PEM/DER files (comma-separated) of roots the verifier trusts: ICP-Brasil, instance root
     "TSA_ROOTS": None,  # PEM/DER files of the TSA roots: a timestamp not chaining to them is refused
-    "SEAL_HISTORY_DIR": None,  # default: <instance>/seal-certificates (every seal certificate used)
     "LTA_REFRESH_MARGIN_DAYS": 60,  # re-timestamp a sealed PDF this long before its last TSA certificate expires
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "DB_CONNECT_TIMEOUT": 3,  # seconds (PostgreSQL; libpq rounds anything below 2 up to 2)

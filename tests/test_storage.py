@@ -75,6 +75,16 @@ def test_keys_list_stored_files_but_not_probes(store):
     assert sorted(store.keys()) == ["envelopes/FRM-4/a.jpg", "envelopes/FRM-4/signer-1/b.png"]
 
 
+def test_keys_under_a_folder(store):
+    store.write_once("seal-certificates/aa.pem", b"a")
+    store.write_once("seal-certificatesX/bb.pem", b"b")
+    store.write_once("envelopes/FRM-5/c.pdf", b"c")
+    assert list(store.keys("seal-certificates/")) == ["seal-certificates/aa.pem"]
+    assert list(store.keys("nothing-here/")) == []
+    with pytest.raises(StorageError):
+        list(store.keys("../"))
+
+
 def test_s3_objects_carry_a_server_checked_sha256(seaweed):
     store = storage.for_url(f"s3://firma-test/t-{secrets.token_hex(6)}", seaweed.endpoint)
     data = secrets.token_bytes(10_000)

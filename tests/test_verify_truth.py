@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 import weasyprint
+from asn1crypto import pem
 from hypothesis import HealthCheck, given, settings, strategies as st
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from firma import create_app
+from firma.platform import storage
 from firma.sealing import judgement, trust
 from firma.sealing.certificate import generate_instance_certificate
 from firma.sealing.judgement import MSG_TSA_UNTRUSTED, MSG_UNKNOWN_CERT, Trust, judge
@@ -99,7 +102,6 @@ def test_an_incremental_edit_of_a_b_lta_file_is_a_modification(lta_pdf: bytes, p
 
 def test_documents_sealed_before_a_rotation_still_verify(app, tmp_path: Path, contract_pdf: bytes,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(app.config, "SEAL_HISTORY_DIR", str(tmp_path / "history"))
     monkeypatch.setitem(app.config, "TRUST_ROOTS", None)
     for name in ("old", "new"):
         (tmp_path / name).mkdir()
@@ -112,6 +114,21 @@ def test_documents_sealed_before_a_rotation_still_verify(app, tmp_path: Path, co
     trust.record(old.chain, app)
     verdict = judge(sealed_before, trust.load(app, current=new.chain))
     assert verdict.ok and verdict.by_this_instance, verdict.reason
+    # kept in the storage, not the host's folder: another host with its own instance folder trusts it too
+    other_host = create_app({**app.config, "STORAGE_URL": storage.url_of(app.config)},
+                            instance_path=str(tmp_path / "host-b"))
+    assert judge(sealed_before, trust.load(other_host, current=new.chain)).ok
+
+
+def test_certificates_an_older_version_kept_in_the_instance_folder_are_still_trusted(app, tmp_path, contract_pdf):
+    generate_instance_certificate(tmp_path / "seal.p12", PASSPHRASE)
+    old = Sealer.load(tmp_path / "seal.p12", PASSPHRASE)
+    sealed = old.seal(contract_pdf, reason="Contrato", location="Brasil")
+    folder = Path(app.instance_path) / trust.FOLDER
+    folder.mkdir(exist_ok=True)
+    (folder / "old.pem").write_bytes(b"".join(pem.armor("CERTIFICATE", c.dump()) for c in old.chain))
+    (folder / "junk.pem").write_bytes(b"not a certificate")
+    assert judge(sealed, trust.load(app)).ok
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,6 +1,7 @@
 """`firma worker` runs the job consumer (threads or processes); `firma sweep` runs the sweeps once."""
 import json
 import logging
+import os
 
 import click
 from flask import current_app
@@ -24,10 +25,12 @@ def register(app) -> None:
               help="Worker processes running jobs, one job each at a time: rendering and sealing use every core.")
 @click.option("--periodic/--no-periodic", default=True, show_default=True,
               help="Also run the periodic sweeps (retries, reminders, expiry).")
+@click.option("--nice", "niceness", type=click.IntRange(0, 19), default=10, show_default=True,
+              help="Lower the jobs' CPU priority by this much, so web requests on the same host answer first.")
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True,
               help="json: one JSON line per job and log record; text: for a terminal.")
 @with_appcontext
-def worker(workers: int, processes: int | None, periodic: bool, log_format: str) -> None:
+def worker(workers: int, processes: int | None, periodic: bool, niceness: int, log_format: str) -> None:
     """Run the job consumer (SQLite queue in the instance folder, or Redis from FIRMA_QUEUE_URL)."""
     app = current_app._get_current_object()
     if app.config.get("QUEUE_IMMEDIATE"):
@@ -36,9 +39,11 @@ def worker(workers: int, processes: int | None, periodic: bool, log_format: str)
         logs.configure()
     else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if niceness:
+        os.nice(niceness)  # inherited by the forked worker processes
     huey = jobs.queue(app)
     kind, count = ("process", processes) if processes else ("thread", workers)
-    click.echo(f"worker: {type(huey).__name__}, {count} × {kind}, jobs: {', '.join(jobs.names())}", err=True)
+    click.echo(f"worker: {type(huey).__name__}, {count} × {kind}, nice {niceness}, jobs: {', '.join(jobs.names())}", err=True)
     jobs.consumer(app, workers=count, worker_type=kind, periodic=periodic).run()
 
 

@@ -61,9 +61,9 @@ def sealer(app=None, *, timestamping: bool = False) -> seal.Sealer:
                           "or set FIRMA_SEAL_P12 and FIRMA_SEAL_PASSPHRASE.") from None
     try:  # keep it: the verifier must still accept it after the next rotation
         trust.record(loaded.chain, app)
-    except OSError as exc:
-        app.logger.warning("cannot keep the seal certificate in %s (%s): after a rotation, documents sealed "
-                           "with it verify only through FIRMA_TRUST_ROOTS", trust.history_dir(app), exc)
+    except (OSError, storage.StorageError) as exc:
+        app.logger.warning("cannot keep the seal certificate in the storage's %s/ (%s): after a rotation, documents "
+                           "sealed with it verify only through FIRMA_TRUST_ROOTS", trust.FOLDER, exc)
     return loaded
 
 

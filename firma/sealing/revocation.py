@@ -91,9 +91,12 @@ def load_certificates(paths: str | Iterable[str | Path] | None) -> list[asn1_x50
     for name in paths:
         if not str(name).strip():
             continue
-        blob = Path(str(name).strip()).read_bytes()
-        if pem.detect(blob):
-            found += [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(blob, multiple=True)]
-        else:
-            found.append(asn1_x509.Certificate.load(blob))
+        found += parse_certificates(Path(str(name).strip()).read_bytes())
     return found
+
+
+def parse_certificates(blob: bytes) -> list[asn1_x509.Certificate]:
+    """The certificates of PEM bytes (several allowed) or of one DER certificate; ValueError when unreadable."""
+    if pem.detect(blob):
+        return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(blob, multiple=True)]
+    return [asn1_x509.Certificate.load(blob)]

@@ -76,9 +76,9 @@ def exists(relpath: str) -> bool:
     return backend().exists(relpath)
 
 
-def keys() -> Iterator[str]:
-    """Every stored file's name (caches and probes left out)."""
-    return backend().keys()
+def keys(prefix: str = "") -> Iterator[str]:
+    """Every stored file's name, or those under the folder `prefix` (caches and probes left out)."""
+    return backend().keys(prefix)
 
 
 def probe() -> None:

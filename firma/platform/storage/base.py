@@ -48,8 +48,8 @@ class Backend(Protocol):
     def exists(self, relpath: str) -> bool:
         """Whether the name is taken."""
 
-    def keys(self) -> Iterator[str]:
-        """Every stored name."""
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored name (those under the folder `prefix` when given)."""
 
     def probe(self) -> None:
         """Write, read back and remove a small object."""

@@ -58,12 +58,14 @@ class DiskBackend:
         """Whether a file is stored under this name."""
         return self._resolve(relpath).is_file()
 
-    def keys(self) -> Iterator[str]:
-        """Every stored name, caches, probes and half-written `.part` files left out."""
-        if not self.root.is_dir():
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored name (under `prefix`, a folder), caches, probes and half-written `.part` files left out."""
+        root = self.root.resolve()
+        folder = self._resolve(prefix.rstrip("/")) if prefix else root
+        if not folder.is_dir():
             return
-        for path in sorted(self.root.rglob("*")):
-            name = path.relative_to(self.root).as_posix()
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(root).as_posix()
             if path.is_file() and name.split("/")[0] not in NOT_STORED and not path.name.endswith(".part"):
                 yield name
 

@@ -129,11 +129,14 @@ class S3Backend:
             raise self._fail("look up", relpath, exc) from exc
         return True
 
-    def keys(self) -> Iterator[str]:
-        """Every stored name under the prefix (probes left out)."""
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored name under the storage's prefix (and `prefix`, a folder), probes left out."""
         start = f"{self.prefix}/" if self.prefix else ""
+        if prefix:
+            check_name(prefix.rstrip("/"))
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start + prefix)
+            for page in pages:
                 for item in page.get("Contents", []):
                     name = item["Key"][len(start):]
                     if name and name.split("/")[0] not in NOT_STORED:
