@@ -1,10 +1,9 @@
 """Batch operations: start one from the contract list's selection (or its whole filter) and watch it."""
 from flask import abort, g, redirect, request, url_for
-from sqlalchemy import select
 
 from firma.envelopes import batches
 from firma.extensions import db
-from firma.models import Batch, BatchItem, Contract
+from firma.models import Batch, Contract
 from firma.platform import outbox
 
 from . import bp
@@ -44,13 +43,9 @@ def batches_list():
     return page("admin/batches.html", result=result, actions=batches.ACTIONS)
 
 
-def _items(row: Batch) -> list[BatchItem]:
-    return list(db.session.scalars(select(BatchItem).where(BatchItem.batch_id == row.id).order_by(BatchItem.id)))
-
-
 @bp.get("/lotes/<int:batch_id>")
 def batch(batch_id: int):
-    """A batch's progress and per-contract results (polled by htmx while it runs)."""
+    """A batch's progress and per-contract results, paged (polled by htmx while it runs)."""
     row = _load(batch_id)
     return page("admin/batch.html", batch=row, items=_items(row), progress=batches.progress(row),
                 actions=batches.ACTIONS)
@@ -58,7 +53,11 @@ def batch(batch_id: int):
 
 @bp.get("/lotes/<int:batch_id>/progresso")
 def batch_progress(batch_id: int):
-    """The self-replacing progress partial (bar and per-contract rows): polls every second until the batch is done."""
+    """The self-replacing progress partial (bar and the page of results shown): polls every second until done."""
     row = _load(batch_id)
     return page("admin/_batch_progress.html", "admin/_batch_progress.html", batch=row, items=_items(row),
                 progress=batches.progress(row))
+
+
+def _items(row: Batch):
+    return batches.items_page(row, request.args.get("page", 1, type=int))

@@ -1,6 +1,7 @@
 """Customers, contacts, contracts (four tabs, terms), subjects and service orders, with the send triggers."""
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from firma.br.identifiers import search_key
 from firma.envelopes import batches
@@ -149,7 +150,8 @@ def contracts():
     stmt = contract_query(**filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page_number = max(1, request.args.get("page", 1, type=int))
-    rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page_number - 1) * PAGE_SIZE))
+    rows = db.session.scalars(stmt.options(contains_eager(Contract.customer))  # the query joins it already
+                              .limit(PAGE_SIZE).offset((page_number - 1) * PAGE_SIZE))
     branches = db.session.scalars(select(Branch).order_by(Branch.name))
     return page("admin/contracts.html", contracts=rows, filters=filters, total=total, page_number=page_number,
                 pages=max(1, -(-total // PAGE_SIZE)), branches=branches, batch=batch_form())

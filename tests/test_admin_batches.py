@@ -34,7 +34,10 @@ def test_batch_send_of_200_contracts(staff, db, make_contract, make_customer, ma
     assert "e-mail ou celular" in failed.message
     assert count(db, Envelope) == 185 and count(db, Delivery, Delivery.purpose == "link") == 185
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
-    assert "200 de 200 processados — 100 %" in page and "Contrato cancelado." in page
+    assert "200 de 200 processados — 100 %" in page and "Página 1 de 2 (200)" in page
+    assert page.count("Enviado (FRM-") == 100 and "Contrato cancelado." not in page  # results come 100 a page
+    second_page = staff.get(response.headers["Location"] + "?page=2").get_data(as_text=True)
+    assert second_page.count("Contrato cancelado.") == 10 and second_page.count("Enviado (FRM-") == 85
     # running it twice does nothing twice: the same job again, and a new batch over the same contracts
     batches.run(batch.id)
     post(staff, "/admin/lotes", {"action": "send", "reason": "", "ids": [c.id for c in contracts]})

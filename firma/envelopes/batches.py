@@ -274,6 +274,17 @@ def progress(batch: Batch) -> dict[str, int]:
             "finished": finished, "percent": percent}
 
 
+def items_page(batch: Batch, number: int = 1, size: int = 100) -> Page:
+    """One page of a batch's per-contract results, each with its contract and customer (one SELECT per page)."""
+    pages = max(1, -(-batch.total // size))
+    number = min(max(1, number), pages)
+    items = list(db.session.scalars(
+        select(BatchItem).where(BatchItem.batch_id == batch.id).order_by(BatchItem.id)
+        .options(joinedload(BatchItem.contract).joinedload(Contract.customer))
+        .limit(size).offset((number - 1) * size)))
+    return Page(items, number, pages, batch.total)
+
+
 def recent(number: int = 1, size: int = 25) -> Page:
     """Batches newest first, one page at a time, for the list of past batches."""
     total = db.session.scalar(select(func.count()).select_from(Batch)) or 0

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from firma.br.dates import LOCAL_TZ, local_time
 from firma.br.identifiers import search_key
@@ -71,7 +72,8 @@ def page(f: Filters, number: int = 1, size: int = PAGE_SIZE) -> Page:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // size))
     number = min(max(1, number), pages)
-    items = list(db.session.scalars(stmt.limit(size).offset((number - 1) * size)))
+    items = list(db.session.scalars(stmt.options(selectinload(Envelope.signers), joinedload(Envelope.branch))
+                                    .limit(size).offset((number - 1) * size)))  # what each row shows
     return Page(items, number, pages, total)
 
 
