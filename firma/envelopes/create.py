@@ -149,10 +149,12 @@ def _open(code, rendered, *, kind, title, integration, branch, signers, by, info
         original_sha256=rendered.sha256, original_pages=rendered.pages, created_by_id=by.id if by else None,
         expires_at=links.default_expiry(integration.link_lifetime_days, now),
         identity_policy=policy.resolve(getattr(links_to.get("contract"), "identity_policy", None), integration),
+        signers=[], chain_length=0, chain_head=None,  # known empty: no SELECT for them later in this transaction
         **links_to,
     )
     db.session.add(envelope)
     db.session.flush()
+    audit.created(envelope)
     audit.record(envelope, EventType.ENVELOPE_CREATED, info=info, kind=kind, sha256=rendered.sha256,
                  pages=rendered.pages, by=by.email if by else None, identity_policy=envelope.identity_policy)
     for order, spec in enumerate(signers, start=1):

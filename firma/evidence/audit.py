@@ -79,10 +79,9 @@ def record(
     )
     event.hash = chain_hash(prev, event)
     envelope.chain_length, envelope.chain_head = seq, event.hash
-    db.session.add(event)
-    db.session.flush()
+    db.session.add(event)  # flushed with the next statement or the commit, several events in one go
     _locked_in_transaction()[envelope.id] = (seq, event.hash)
-    outbox.emit(db.session, type_, event.id)
+    outbox.emit(db.session, type_, event)
     return event
 
 
@@ -97,6 +96,12 @@ def _locked_in_transaction() -> dict[int, tuple[int, str]]:
     if held is None or held[0]() is not transaction:  # a new transaction holds no lock yet
         held = session.info["firma.chain_locks"] = (weakref.ref(transaction) if transaction else lambda: None, {})
     return held[1]
+
+
+def created(envelope: Envelope) -> None:
+    """A new envelope's row belongs to this transaction until it commits: nobody else can chain onto it, so its
+    events need no lock (call it right after the envelope's INSERT is flushed)."""
+    _locked_in_transaction()[envelope.id] = (envelope.chain_length, envelope.chain_head)
 
 
 def _holds_lock(envelope: Envelope) -> bool:

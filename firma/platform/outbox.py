@@ -6,7 +6,7 @@ Request edges and jobs end with `outbox.commit()`: it commits, then runs what th
 from collections.abc import Callable, Mapping, Sequence
 
 from flask import Flask, current_app
-from sqlalchemy import event as sa_event
+from sqlalchemy import event as sa_event, inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from firma.extensions import db
@@ -21,10 +21,11 @@ def init_app(app: Flask, subscribers: Mapping[str, Sequence[Handler]]) -> None:
     app.extensions[EXTENSION] = {event_type: tuple(handlers) for event_type, handlers in subscribers.items()}
 
 
-def emit(session: Session, event_type: str, event_id: int) -> None:
-    """Queue the event type's handlers to run after the session's commit."""
+def emit(session: Session, event_type: str, event) -> None:
+    """Queue the event type's handlers to run, with the event row's id, after the session's commit (the row may
+    still be unflushed now: the commit flushes it, and its id is read from the identity, with no SELECT)."""
     for handler in current_app.extensions[EXTENSION].get(event_type, ()):
-        session.info.setdefault(_PENDING, []).append((handler, event_id))
+        session.info.setdefault(_PENDING, []).append((handler, event))
 
 
 def after_commit(fn: Callable[[], None]) -> None:
@@ -42,7 +43,9 @@ def commit() -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _promote(session: Session) -> None:
-    session.info.setdefault(_READY, []).extend(session.info.pop(_PENDING, []))
+    ready = [(handler, arg if arg is None else sa_inspect(arg).identity[0])
+             for handler, arg in session.info.pop(_PENDING, [])]
+    session.info.setdefault(_READY, []).extend(ready)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
