@@ -116,7 +116,7 @@ def test_users_and_permissions(staff, db):
     assert user.can("sync") and not user.can("send")
     dup = post(staff, "/admin/usuarios/novo", {"name": "X", "email": "OP@isp.com.br", "role": "viewer",
                                                "password": "uma-senha-longa"})
-    assert dup.status_code == 422 and "Já existe" in dup.get_data(as_text=True)
+    assert dup.status_code == 422 and "Não foi possível usar este e-mail" in dup.get_data(as_text=True)
     assert "op@isp.com.br" in staff.get("/admin/usuarios").get_data(as_text=True)
 
 
