@@ -1,4 +1,4 @@
-"""An envelope's life after creation: cancel, expire, contact updates of a signer and the reissue of its link."""
+"""An envelope's life after creation: cancel, expire, and contact updates of a signer."""
 from datetime import datetime
 
 from firma.br.emails import normalise_email
@@ -55,21 +55,7 @@ def update_contact(signer: Signer, *, email: str | None, phone: str | None, chan
         raise Refusal("E-mail obrigatório para envio por e-mail.")
     if signer.channel == "whatsapp" and not signer.phone:
         raise Refusal("Celular obrigatório para envio por WhatsApp.")
-    reissue_link(signer, EventType.SIGNER_CONTACT_UPDATED, new_link=False, by=by, info=info, old=old,
-                 new={"email": signer.email, "phone": signer.phone, "channel": signer.channel})
-
-
-def reissue_link(signer: Signer, event: str, *, new_link: bool, by: User | None = None, info: RequestInfo = SYSTEM,
-                 **data) -> str | None:
-    """End the signer's current link and record `event` with who did it; with `new_link`, return a fresh token.
-
-    Without `new_link` no token is made here: the next delivery issues the one it sends (deliveries.send_job), so
-    no live link exists that nobody was given.
-    """
-    token = None
-    if new_link:
-        token = links.issue(signer)  # replaces the stored hash, so the old link stops working
-    else:
-        links.revoke(signer)
-    audit.record(signer.envelope, event, signer=signer, info=info, **data, by=by.email if by else None)
-    return token
+    links.revoke(signer)
+    audit.record(signer.envelope, EventType.SIGNER_CONTACT_UPDATED, signer=signer, info=info, old=old,
+                 new={"email": signer.email, "phone": signer.phone, "channel": signer.channel},
+                 by=by.email if by else None)

@@ -2,7 +2,8 @@
 from firma.br.emails import normalise_email
 from firma.br.identifiers import normalise_cpf
 from firma.br.phones import normalise_phone
-from firma.envelopes import create, lifecycle, links
+from firma.envelopes import create, links
+from firma.evidence import audit
 from firma.evidence.audit import SYSTEM, RequestInfo
 from firma.models import EventType, Signer, SignerRole, User
 from firma.platform.errors import Refusal, optional_normalised
@@ -31,5 +32,7 @@ def hand_over_link(signer: Signer, *, by: User | None = None, info: RequestInfo 
         raise Refusal("Este signatário não tem assinatura pendente; não há link para gerar.")
     if signer.channel == "automatic":
         raise Refusal("Este signatário assina automaticamente; não há link para gerar.")
-    token = lifecycle.reissue_link(signer, EventType.SIGNER_LINK_HANDED, new_link=True, by=by, info=info)
+    token = links.issue(signer)
+    audit.record(signer.envelope, EventType.SIGNER_LINK_HANDED, signer=signer, info=info,
+                 by=by.email if by else None)
     return links.signing_url(token)
