@@ -65,8 +65,11 @@ def test_two_workers_share_one_metrics_view(app, tmp_path, instance_dir, seal_co
     try:
         wait_until_up(f"{base}/healthz", server)
         before = healthz_count(get(f"{base}/metrics", TOKEN)[1])
-        for _ in range(REQUESTS):
+        sent = 0
+        # Which worker accepts a connection is the kernel's choice: go on until both have answered some.
+        while sent < REQUESTS or (len(list(folder.glob("histogram_*.db"))) < 2 and sent < 50 * REQUESTS):
             assert get(f"{base}/healthz")[0] == 200
+            sent += 1
         assert get(f"{base}/s/secret-link-token")[0] == 404
         assert get(f"{base}/readyz")[0] == 200
         status, body = get(f"{base}/metrics", TOKEN)
@@ -75,7 +78,7 @@ def test_two_workers_share_one_metrics_view(app, tmp_path, instance_dir, seal_co
         server.terminate()
         log = server.communicate(timeout=30)[0].decode()
     assert status == 200, body
-    assert healthz_count(body) == before + REQUESTS  # every worker's requests, summed by one scrape
+    assert healthz_count(body) == before + sent  # every worker's requests, summed by one scrape
     assert not (folder / "counter_999999.db").exists()
     assert len({path.name for path in Path(folder).glob("histogram_*.db")}) == 2  # both workers wrote
     entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
