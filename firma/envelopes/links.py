@@ -1,11 +1,12 @@
 """Signing links: a fresh 256-bit token per issue, stored hashed, scoped to one signer, expiring."""
 import base64
+import functools
 import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from firma.extensions import db
@@ -59,12 +60,18 @@ def find_signer(token: str) -> Signer | None:
     """The signer this token belongs to, or None; expiry is the caller's to judge (it shows its own page)."""
     if not token or len(token) > 100:
         return None
-    # One round trip for what every signer page shows: the envelope, its branch and integration.
-    return db.session.scalar(
-        select(Signer).where(Signer.token_hash == hash_token(token))
-        .options(joinedload(Signer.envelope).joinedload(Envelope.branch),
-                 joinedload(Signer.envelope).joinedload(Envelope.integration))
-    )
+    return db.session.scalar(_by_token_hash(), {"token_hash": hash_token(token)})
+
+
+@functools.cache
+def _by_token_hash():
+    """One round trip for what every signer page shows: the envelope, its branch and integration, and the
+    organization (its `active` flag is checked on every page). Built once: a statement object keeps its cache key,
+    so each request skips building the options and the key again."""
+    return (select(Signer).where(Signer.token_hash == bindparam("token_hash"))
+            .options(joinedload(Signer.envelope).joinedload(Envelope.branch),
+                     joinedload(Signer.envelope).joinedload(Envelope.integration),
+                     joinedload(Signer.organization)))
 
 
 def is_expired(signer: Signer, now: datetime | None = None) -> bool:
