@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, url_for
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from firma.extensions import db
-from firma.models import Envelope, Signer, utcnow
+from firma.models import Branch, Envelope, Integration, Signer, utcnow
 from firma.platform.tokens import hash_token, new_token
 
 
@@ -63,14 +63,27 @@ def find_signer(token: str) -> Signer | None:
     return db.session.scalar(_by_token_hash(), {"token_hash": hash_token(token)})
 
 
+# Columns no signing page or signer action reads: messages, webhooks and finalisation are jobs with their own
+# session, and a deferred column still loads (in one more query) if something asks for it.
+_ENVELOPE_UNREAD = ("variables", "final_versions", "finalise_error", "cancel_reason", "review_reason")
+_INTEGRATION_UNREAD = ("integrator", "token_hash", "token_hint", "email_subject_client", "email_body_client",
+                       "email_subject_witness", "email_body_witness", "whatsapp_template_client", "whatsapp_text_client",
+                       "whatsapp_template_witness", "whatsapp_text_witness", "whatsapp_provider", "whatsapp_settings",
+                       "webhook_url", "webhook_secret")
+
+
 @functools.cache
 def _by_token_hash():
     """One round trip for what every signer page shows: the envelope, its branch and integration, and the
-    organization (its `active` flag is checked on every page). Built once: a statement object keeps its cache key,
-    so each request skips building the options and the key again."""
+    organization (its `active` flag is checked on every page), without the columns the pages never read (the
+    branch's logo is served apart). Built once: a statement object keeps its cache key, so each request skips
+    building the options and the key again."""
+    envelope = joinedload(Signer.envelope)
     return (select(Signer).where(Signer.token_hash == bindparam("token_hash"))
-            .options(joinedload(Signer.envelope).joinedload(Envelope.branch),
-                     joinedload(Signer.envelope).joinedload(Envelope.integration),
+            .options(envelope.options(*(defer(getattr(Envelope, name)) for name in _ENVELOPE_UNREAD)),
+                     envelope.joinedload(Envelope.branch).defer(Branch.logo_png),
+                     envelope.joinedload(Envelope.integration).options(
+                         *(defer(getattr(Integration, name)) for name in _INTEGRATION_UNREAD)),
                      joinedload(Signer.organization)))
 
 
