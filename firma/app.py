@@ -18,7 +18,7 @@ from firma.documents import previews
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import clients, dbpool, errors, inputs, jobs, logs, metrics, outbox, readonly, tenancy
+from firma.platform import clients, dbpool, errors, inputs, jobs, logs, metrics, outbox, readonly, sessions, tenancy
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise, lta_refresh
 
@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     tenancy.init_app(app)  # a request's organization scope ends with it
+    sessions.init_app(app)  # signed-cookie sessions without a new serializer per request
 
 
 def register_jobs(app: Flask) -> None:

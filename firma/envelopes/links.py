@@ -67,9 +67,9 @@ def find_signer(token: str) -> Signer | None:
 # session, and a deferred column still loads (in one more query) if something asks for it.
 _ENVELOPE_UNREAD = ("variables", "final_versions", "finalise_error", "cancel_reason", "review_reason")
 _INTEGRATION_UNREAD = ("integrator", "token_hash", "token_hint", "email_subject_client", "email_body_client",
-                       "email_subject_witness", "email_body_witness", "whatsapp_template_client", "whatsapp_text_client",
-                       "whatsapp_template_witness", "whatsapp_text_witness", "whatsapp_provider", "whatsapp_settings",
-                       "webhook_url", "webhook_secret")
+                       "email_subject_witness", "email_body_witness", "whatsapp_template_client",
+                       "whatsapp_text_client", "whatsapp_template_witness", "whatsapp_text_witness",
+                       "whatsapp_provider", "whatsapp_settings", "webhook_url", "webhook_secret")
 
 
 @functools.cache

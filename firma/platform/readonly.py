@@ -5,9 +5,9 @@ statement of the connection on each ROLLBACK (rolled-back DDL could have changed
 ends every request with a rollback, so no statement was ever prepared: PostgreSQL parsed and planned the signing
 page's five-table join on every request (~0.7 ms of its CPU; ~0.1 ms once prepared). When every statement the
 transaction ran was a plain SELECT, COMMIT and ROLLBACK end it alike, and COMMIT keeps the prepared statements.
-Anything else keeps the rollback: a statement that is not a plain SELECT (a flush, UPDATE, SAVEPOINT, SELECT ... INTO,
-a CTE), changes pending in the session, or an exception escaping the app's error handlers. (A SELECT of a function that writes
-would count as a read: the code base has none, and writes go through the ORM.)
+Anything else keeps the rollback: a statement that is not a plain SELECT (a flush, UPDATE, SAVEPOINT,
+SELECT ... INTO, a CTE), changes pending in the session, or an exception escaping the app's error handlers.
+(A SELECT of a function that writes would count as a read: the code base has none; writes go through the ORM.)
 """
 from flask import Flask
 from sqlalchemy import event
