@@ -209,8 +209,8 @@ def throughput(instance: Path, token: str, page_bytes: int) -> None:
             proc.terminate()
             proc.wait(10)
     (ours, p95), (base, base_p95) = results["signer"], results["bare"]
-    row("signer step page throughput (gunicorn 2w, 32 conc, PG)", ours, base, "req/s", ">= 40 % of baseline")
-    row("signer step page p95 latency", p95, base_p95, "ms", "<= 20 ms")
+    row("signer step page throughput (gunicorn 2w, 32 conc, PG)", ours, base, "req/s", ">= 0.6x")  # DESIGN §8
+    row("signer step page p95 latency", p95, base_p95, "ms", "<= 1.5x")
 
 
 def main() -> None:
