@@ -18,7 +18,7 @@ from firma.documents import previews
 from firma.envelopes import batches
 from firma.extensions import csrf, db, htmx, limiter, mail, migrate
 from firma.models import EventType
-from firma.platform import clients, errors, inputs, jobs, logs, metrics, outbox, tenancy
+from firma.platform import clients, dbpool, errors, inputs, jobs, logs, metrics, outbox, readonly, sessions, tenancy
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise, lta_refresh
 
@@ -64,12 +64,15 @@ def register_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the bare extension instances of firma.extensions to this app."""
     db.init_app(app)
+    readonly.init_app(app)  # a request that only read commits, so PostgreSQL keeps its prepared statements
+    dbpool.init_app(app)  # pooled connections are pinged after idling, not before every request
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
     tenancy.init_app(app)  # a request's organization scope ends with it
+    sessions.init_app(app)  # signed-cookie sessions without a new serializer per request
 
 
 def register_jobs(app: Flask) -> None:

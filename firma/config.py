@@ -92,7 +92,7 @@ def _derive(app) -> None:
         key_file = instance / "secret_key"
         cfg["SECRET_KEY"] = key_file.read_text().strip() if key_file.exists() else "dev-only-" + "x" * 32
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"] or f"sqlite:///{instance / 'firma.sqlite3'}"
-    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": False}  # firma.platform.dbpool pings idle connections only
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # a dead server answers /readyz (and a request) in seconds, not after the OS's TCP timeout
         cfg["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": cfg["DB_CONNECT_TIMEOUT"]}

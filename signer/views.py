@@ -117,10 +117,11 @@ def render_step(signer, token: str, mode: str, step: str, *, error: str | None =
                             for n in range(1, envelope.original_pages + 1)]
     if step in ("document", "selfie"):
         context.update(capture_context(signer))
-    partial = render_template(f"signer/_{step}.html", **context)
+    partial = f"signer/_{step}.html"
     if request.htmx:
-        return make_response(partial, status, push_url=url_for("signer.step", mode=mode, token=token, step=step))
-    return make_response(render_template("signer/page.html", partial=partial, **context), status)
+        return make_response(render_template(partial, **context), status,
+                             push_url=url_for("signer.step", mode=mode, token=token, step=step))
+    return make_response(render_template("signer/page.html", partial=partial, **context), status)  # includes it
 
 
 def final_copy_ready(envelope) -> bool:

@@ -1,15 +1,16 @@
 """Signing links: a fresh 256-bit token per issue, stored hashed, scoped to one signer, expiring."""
 import base64
+import functools
 import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import defer, joinedload
 
 from firma.extensions import db
-from firma.models import Envelope, Signer, utcnow
+from firma.models import Branch, Envelope, Integration, Signer, utcnow
 from firma.platform.tokens import hash_token, new_token
 
 
@@ -59,12 +60,31 @@ def find_signer(token: str) -> Signer | None:
     """The signer this token belongs to, or None; expiry is the caller's to judge (it shows its own page)."""
     if not token or len(token) > 100:
         return None
-    # One round trip for what every signer page shows: the envelope, its branch and integration.
-    return db.session.scalar(
-        select(Signer).where(Signer.token_hash == hash_token(token))
-        .options(joinedload(Signer.envelope).joinedload(Envelope.branch),
-                 joinedload(Signer.envelope).joinedload(Envelope.integration))
-    )
+    return db.session.scalar(_by_token_hash(), {"token_hash": hash_token(token)})
+
+
+# Columns no signing page or signer action reads: messages, webhooks and finalisation are jobs with their own
+# session, and a deferred column still loads (in one more query) if something asks for it.
+_ENVELOPE_UNREAD = ("variables", "final_versions", "finalise_error", "cancel_reason", "review_reason")
+_INTEGRATION_UNREAD = ("integrator", "token_hash", "token_hint", "email_subject_client", "email_body_client",
+                       "email_subject_witness", "email_body_witness", "whatsapp_template_client",
+                       "whatsapp_text_client", "whatsapp_template_witness", "whatsapp_text_witness",
+                       "whatsapp_provider", "whatsapp_settings", "webhook_url", "webhook_secret")
+
+
+@functools.cache
+def _by_token_hash():
+    """One round trip for what every signer page shows: the envelope, its branch and integration, and the
+    organization (its `active` flag is checked on every page), without the columns the pages never read (the
+    branch's logo is served apart). Built once: a statement object keeps its cache key, so each request skips
+    building the options and the key again."""
+    envelope = joinedload(Signer.envelope)
+    return (select(Signer).where(Signer.token_hash == bindparam("token_hash"))
+            .options(envelope.options(*(defer(getattr(Envelope, name)) for name in _ENVELOPE_UNREAD)),
+                     envelope.joinedload(Envelope.branch).defer(Branch.logo_png),
+                     envelope.joinedload(Envelope.integration).options(
+                         *(defer(getattr(Integration, name)) for name in _INTEGRATION_UNREAD)),
+                     joinedload(Signer.organization)))
 
 
 def is_expired(signer: Signer, now: datetime | None = None) -> bool:

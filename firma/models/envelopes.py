@@ -108,6 +108,9 @@ class Signer(OrgOwned, db.Model):
     envelope = relationship("Envelope", back_populates="signers")
     user = relationship("User")
     evidence = relationship("Evidence", back_populates="signer", order_by="Evidence.id")
+    # Read-only: the signing pages load it with the signer (links.find_signer), so the per-request
+    # deactivation check finds it in the session instead of asking the database again.
+    organization = relationship("Organization", viewonly=True)
 
     @property
     def is_done(self) -> bool:

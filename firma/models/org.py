@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from firma.extensions import db
 from firma.models.base import UTCDateTime, coded, created_at
@@ -162,6 +162,8 @@ class Branch(OrgOwned, db.Model):
     phone: Mapped[str] = mapped_column(String(20), default="")
     color: Mapped[str] = mapped_column(String(7), default="#0b5cad")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Whether there is a logo, without reading it: signing pages ask on every view and load the image apart.
+    has_logo: Mapped[bool] = column_property(logo_png.column.is_not(None))
     integration_id: Mapped[int | None] = mapped_column(ForeignKey("integrations.id"))
     created_at: Mapped[datetime] = created_at()
 

@@ -146,16 +146,19 @@ def _finish(response: Response) -> Response:
     if started is None:
         return response
     response.headers[HEADER] = request_id()
-    line = {"method": request.method, "path": safe_path(request.path, request.view_args),
-            "endpoint": request.url_rule.endpoint if request.url_rule else None, "status": response.status_code,
+    if not REQUEST_LOG.isEnabledFor(logging.INFO):  # nobody would read the line (tests, `flask run`)
+        return response
+    req = request._get_current_object()  # one context lookup, not one per field
+    args = req.view_args or {}
+    line = {"method": req.method, "path": safe_path(req.path, args),
+            "endpoint": req.url_rule.endpoint if req.url_rule else None, "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
     user, integration = g.get("user"), g.get("integration")
     if user is not None:
         line["staff_user"] = user.id
     if integration is not None:
         line["integration"] = integration.id
-    args = request.view_args or {}
-    if "code" in args and request.blueprint == "api":
+    if "code" in args and req.blueprint == "api":
         line["envelope"] = args["code"]
     if "envelope_id" in args:
         line["envelope_id"] = args["envelope_id"]
