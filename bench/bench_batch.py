@@ -121,8 +121,9 @@ def _baseline(contract_ids: list[int]) -> float:
     for contract_id in contract_ids:
         contract = db.session.get(Contract, contract_id)
         body = render_body(BODY, contract_context(contract, utcnow()))
-        html.append(rendering.document_html(body, title=f"Contrato {contract.number}", branch_name="Fibra Bench",
-                                            branch_cnpj="11222333000181", public_code="FRM-BENC-HMRK"))
+        html.append(rendering.standalone_html(rendering.document_html(
+            body, title=f"Contrato {contract.number}", branch_name="Fibra Bench", branch_cnpj="11222333000181",
+            public_code="FRM-BENC-HMRK")))
     db.session.remove()
     weasyprint.HTML(string=html[0]).write_pdf()  # warm: fonts
     started = time.perf_counter()
