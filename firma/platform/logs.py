@@ -120,6 +120,7 @@ def configure(level: int = logging.INFO, stream=None) -> logging.Handler:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a dozen "Step n" lines per document
     return handler
 
 
