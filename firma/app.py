@@ -9,7 +9,6 @@ from flask.cli import FlaskGroup
 import admin
 import api
 import pages
-from pages import ops
 import signer
 from firma import cli, config, filters, models  # noqa: F401  (models: known to Alembic and create_all)
 from firma.config import ROOT
@@ -21,6 +20,7 @@ from firma.models import EventType
 from firma.platform import clients, dbpool, errors, inputs, jobs, logs, metrics, outbox, readonly, sessions, tenancy
 from firma.platform.headers import set_security_headers
 from firma.sealing import finalise, lta_refresh
+from pages import ops
 
 # Every background job is marked in one of these modules (like Celery's `include`).
 JOB_MODULES = (deliveries, webhooks, reminders, batches, finalise, lta_refresh, previews)

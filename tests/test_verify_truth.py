@@ -67,8 +67,9 @@ def test_a_b_lta_seal_is_valid_after_the_leaf_expired_and_says_so(lta_pdf: bytes
 
 
 def timezone_br():
-    from firma.br.dates import to_local
     from datetime import datetime, timezone
+
+    from firma.br.dates import to_local
     return to_local(datetime.now(timezone.utc)).tzinfo
 
 
