@@ -54,7 +54,8 @@ _PDF_ENV = _pdf_environment()
 
 @dataclass
 class RenderedDocument:
-    """A rendered PDF with what the evidence needs: its hash, page count, source HTML, version and values."""
+    """A rendered PDF with what the evidence needs: its hash, page count, source HTML (self-contained), version
+    and values."""
 
     pdf: bytes
     sha256: str
@@ -90,15 +91,19 @@ def _font_config(html: str) -> FontConfiguration:
 
 
 @cache
+def _document_css_text() -> str:
+    return (TEMPLATES_DIR / "pdf" / "document.css").read_text(encoding="utf-8")
+
+
+@cache
 def document_css() -> weasyprint.CSS:
     """The documents' typography (templates/pdf/document.css), parsed once: ~9 % of a contract's render."""
-    return weasyprint.CSS(string=(TEMPLATES_DIR / "pdf" / "document.css").read_text(encoding="utf-8"))
+    return weasyprint.CSS(string=_document_css_text())
 
 
 def standalone_html(html: str) -> str:
     """A document page with its typography inlined: the same document as one self-contained HTML file."""
-    return html.replace("</style>", (TEMPLATES_DIR / "pdf" / "document.css").read_text(encoding="utf-8")
-                        + "</style>", 1)
+    return html.replace("</style>", _document_css_text() + "</style>", 1)
 
 
 def html_to_pdf(html: str, *, stylesheets: tuple[weasyprint.CSS, ...] = ()) -> tuple[bytes, int]:
@@ -151,7 +156,7 @@ def _finish(parts: list[str], *, title: str, branch: Branch, public_code: str, v
     pdf, pages = html_to_pdf(html, stylesheets=(document_css(),))
     flat = flatten(context)
     return RenderedDocument(
-        pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), pages=pages, html=html,
+        pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), pages=pages, html=standalone_html(html),
         template_version_id=version.id, variables={k: flat[k] for k in sorted(used)},
     )
 
