@@ -9,6 +9,7 @@ from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from firma import create_app
+from firma.delivery import deliveries
 from firma.envelopes import create
 from firma.extensions import db as _db
 from firma.models import (
@@ -277,3 +278,14 @@ def store(request, tmp_path):
         return storage.for_url((tmp_path / "storage").as_uri())
     server = request.getfixturevalue("seaweed")
     return storage.for_url(f"s3://firma-test/t-{secrets.token_hex(6)}", server.endpoint)
+
+
+@pytest.fixture()
+def sent(make_contract, make_customer, integration, db):
+    """An envelope whose link went out by e-mail, its integration reminding every 2 days, twice at most."""
+    integration.reminder_every_days, integration.reminder_max = 2, 2
+    db.session.commit()
+    envelope = create.create_for_contract(make_contract(customer=make_customer(phone=None)))
+    deliveries.send_links(envelope)
+    commit()
+    return envelope

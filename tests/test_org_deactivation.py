@@ -3,7 +3,6 @@ import json
 import re
 from datetime import timedelta
 
-import pytest
 from flask import g
 
 from api.openapi import document
@@ -137,16 +136,6 @@ def test_signing_links_show_a_friendly_page_and_keep_the_evidence(client, db, or
     assert Event.query.filter_by(envelope_id=envelope.id).count() == events  # nothing recorded, nothing lost
     switch(db, organization, True)
     assert client.get(f"/s/{token}").status_code == 200
-
-
-@pytest.fixture()
-def sent(make_contract, make_customer, integration, db):
-    integration.reminder_every_days, integration.reminder_max = 2, 2
-    db.session.commit()
-    envelope = create.create_for_contract(make_contract(customer=make_customer(phone=None)))
-    deliveries.send_links(envelope)
-    commit()
-    return envelope
 
 
 def test_messages_and_reminders_wait_and_resume_after_reactivation(db, organization, sent):

@@ -4,20 +4,10 @@ from datetime import timedelta
 import pytest
 
 from firma.delivery import deliveries, reminders
-from firma.envelopes import create, lifecycle, links
+from firma.envelopes import lifecycle, links
 from firma.models import Delivery, Event
 from firma.platform.errors import Refusal
 from firma.platform.outbox import commit
-
-
-@pytest.fixture()
-def sent(make_contract, make_customer, integration, db):
-    integration.reminder_every_days, integration.reminder_max = 2, 2
-    db.session.commit()
-    envelope = create.create_for_contract(make_contract(customer=make_customer(phone=None)))
-    deliveries.send_links(envelope)
-    commit()
-    return envelope
 
 
 def reminder_rows(envelope):
