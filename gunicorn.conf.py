@@ -6,6 +6,7 @@ the request id the app answered in X-Request-Id (the app's own JSON lines go to 
 set PROMETHEUS_MULTIPROC_DIR to a folder of its own: it is emptied at start-up and each dead worker is
 marked, so /metrics sums every live worker's counters (see firma/platform/metrics.py).
 """
+import gc
 import json
 import os
 import shutil
@@ -51,6 +52,11 @@ class JsonAccessLogger(Logger):
 
 
 logger_class = JsonAccessLogger
+
+
+def post_worker_init(worker):
+    """The app is loaded: its long-lived objects leave the collector's sight (full collections stop walking them)."""
+    gc.freeze()
 
 
 def on_starting(server):

@@ -23,7 +23,7 @@ from firma.config import TEMPLATES_DIR
 from firma.documents.contexts import contract_context, flatten, service_order_context
 from firma.documents.sandbox import TemplateError, render_body, used_variables
 from firma.models import Branch, Contract, DocumentTemplate, ServiceOrder, TemplateVersion, Term
-from firma.platform import logs
+from firma.platform import logs, stack_room
 from firma.platform.errors import Refusal
 
 MAX_UPLOADED_PAGES = 200
@@ -112,13 +112,16 @@ def html_to_pdf(html: str, *, stylesheets: tuple[weasyprint.CSS, ...] = ()) -> t
     `stylesheets` come below the page's own styles in the cascade (WeasyPrint's user origin); style attributes
     still win over them."""
     started = time.perf_counter()
-    fonts = _font_config(html)
-    document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).render(
-        font_config=fonts, stylesheets=list(stylesheets))
-    pdf = document.write_pdf()
+    pdf, pages = stack_room.call(_write_pdf, html, stylesheets)
     # The job's log line says how much of it was WeasyPrint (the rest is ours: bench/bench_batch.py sums it).
     logs.note(weasyprint_ms=round(logs.noted().get("weasyprint_ms", 0) + (time.perf_counter() - started) * 1000, 1))
-    return pdf, len(document.pages)
+    return pdf, pages
+
+
+def _write_pdf(html: str, stylesheets: tuple[weasyprint.CSS, ...]) -> tuple[bytes, int]:
+    document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).render(
+        font_config=_font_config(html), stylesheets=list(stylesheets))
+    return document.write_pdf(), len(document.pages)
 
 
 def render_pdf(body_html: str, *, title: str, branch_name: str, branch_cnpj: str, public_code: str) -> bytes:
