@@ -4,17 +4,23 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import cached_property
 
 from aiosmtpd.controller import Controller
 
 
-@dataclass(frozen=True)
+@dataclass
 class Received:
     mail_from: str
     rcpt_tos: list[str]
-    message: EmailMessage
+    raw: bytes = field(repr=False)
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        """The message parsed when a test first reads it (the server answers without parsing, as a relay does)."""
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
 
     def part(self, content_type: str) -> str:
         return next(p for p in self.message.walk() if p.get_content_type() == content_type).get_content()
@@ -40,8 +46,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
-        self.sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        raw = envelope.original_content or envelope.content
+        self.sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
         return "250 Message accepted"
 
 

@@ -15,7 +15,7 @@ from firma.delivery import deliveries
 from firma.envelopes import lifecycle, sync
 from firma.envelopes.history import Page
 from firma.extensions import db
-from firma.models import Batch, BatchItem, Branch, Contract, Envelope, Integration, User, utcnow
+from firma.models import Batch, BatchItem, Branch, Contract, DocumentTemplate, Envelope, Integration, User, utcnow
 from firma.org import staff
 from firma.org.deactivation import inactive_ids, is_active
 from firma.platform import jobs, outbox
@@ -93,7 +93,9 @@ def run_item(batch_id: int, item_id: int) -> None:
     The links a "send" item creates go out from this job right after its commit, not through the queue
     (the delivery sweep sends them if this process dies first).
     """
-    batch = db.session.get(Batch, batch_id)
+    # Its organization and author come along and stay referenced (the session keeps only what is referenced):
+    # the checks that ask for them by id later in the item find them loaded.
+    batch = db.session.get(Batch, batch_id, options=[joinedload(Batch.organization), joinedload(Batch.created_by)])
     if batch is None or not is_active(batch.organization_id):
         return  # the item stays pending; reactivation runs the batch again
     with jobs.run_here("delivery.send"):
@@ -107,9 +109,8 @@ def _run_item(batch: Batch, item_id: int) -> None:
         db.session.rollback()
         return
     item = db.session.get(BatchItem, item_id)
-    by = db.session.get(User, batch.created_by_id) if batch.created_by_id else None
     try:
-        envelope, message = ACTION_RUNNERS[batch.action](_contract(item.contract_id), batch.params, by)
+        envelope, message = ACTION_RUNNERS[batch.action](_contract(item.contract_id), batch.params, batch.created_by)
         item.status, item.message, item.envelope_id = "done", message, envelope.id if envelope else None
     except Skip as exc:
         item.status, item.message = "skipped", str(exc)
@@ -190,7 +191,7 @@ def _contract(contract_id: int) -> Contract:
     """The item's contract with what every action reads next (customer, branch and its integration, template)."""
     return db.session.get(Contract, contract_id, options=[
         joinedload(Contract.customer), joinedload(Contract.branch).joinedload(Branch.integration),
-        joinedload(Contract.template), joinedload(Contract.witness),
+        joinedload(Contract.template).joinedload(DocumentTemplate.term_links), joinedload(Contract.witness),
     ])
 
 

@@ -215,6 +215,8 @@ class Batch(OrgOwned, db.Model):
     progressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the last item finished (see the sweep)
 
     items = relationship("BatchItem", order_by="BatchItem.id")
+    organization = relationship("Organization", viewonly=True)
+    created_by = relationship("User", viewonly=True)
 
 
 class BatchItem(OrgOwned, db.Model):

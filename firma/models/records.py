@@ -2,8 +2,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from firma.extensions import db
 from firma.models.base import UTCDateTime, coded, created_at, utcnow
@@ -72,7 +73,12 @@ class DocumentTemplate(OrgOwned, db.Model):
 
     @property
     def current(self) -> "TemplateVersion | None":
-        """The template's newest version, or None before the first save."""
+        """The template's newest version, or None before the first save (when the versions are not loaded, only
+        that one row is read: a template edited a hundred times would load a hundred bodies per document)."""
+        session = object_session(self)
+        if session is not None and self.id is not None and "versions" in sa_inspect(self).unloaded:
+            return session.scalar(select(TemplateVersion).where(TemplateVersion.template_id == self.id)
+                                  .order_by(TemplateVersion.number.desc()).limit(1))
         return self.versions[-1] if self.versions else None
 
 
