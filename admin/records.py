@@ -1,7 +1,7 @@
 """Customers, contacts, contracts (four tabs, terms), subjects and service orders, with the send triggers."""
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import selectinload
 
 from firma.br.identifiers import search_key
 from firma.envelopes import batches
@@ -115,14 +115,18 @@ def contact_edit(contact_id: int | None):
 # --- contracts ---------------------------------------------------------------------------------------
 
 def contract_query(q: str, status: str, branch_id: int | None):
-    """Contracts matching the list's search, status and branch."""
-    stmt = select(Contract).join(Customer).order_by(Contract.id.desc())
+    """Contracts matching the list's search, status and branch.
+
+    The customers searched are a subquery, not a join: on tables with no statistics yet (a first import, or
+    PostgreSQL without autovacuum) the planner nest-looped the join over every row, 50 ms for 1,000 contracts."""
+    stmt = select(Contract).order_by(Contract.id.desc())
     if q.strip():
         like = f"%{q.strip().lower()}%"
-        conditions = [func.lower(Customer.name).like(like), func.lower(Contract.number).like(like)]
+        customers = [func.lower(Customer.name).like(like)]
         if key := search_key(q):
-            conditions.append(Customer.cpf_cnpj.like(f"%{key}%"))
-        stmt = stmt.where(or_(*conditions))
+            customers.append(Customer.cpf_cnpj.like(f"%{key}%"))
+        stmt = stmt.where(or_(func.lower(Contract.number).like(like),
+                              Contract.customer_id.in_(select(Customer.id).where(or_(*customers)))))
     if status:
         stmt = stmt.where(Contract.status == status)
     if branch_id:
@@ -150,7 +154,7 @@ def contracts():
     stmt = contract_query(**filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page_number = max(1, request.args.get("page", 1, type=int))
-    rows = db.session.scalars(stmt.options(contains_eager(Contract.customer))  # the query joins it already
+    rows = db.session.scalars(stmt.options(selectinload(Contract.customer))
                               .limit(PAGE_SIZE).offset((page_number - 1) * PAGE_SIZE))
     branches = db.session.scalars(select(Branch).order_by(Branch.name))
     return page("admin/contracts.html", contracts=rows, filters=filters, total=total, page_number=page_number,
